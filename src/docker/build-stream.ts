@@ -1,0 +1,141 @@
+// Reads a build's JSON stream as a result: any error line fails the build, and we keep the failing
+// step and its output for the message. Handles both the classic builder's lines and BuildKit's
+// base64 protobuf trace messages (decoded with the schema dockerode ships).
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import protobuf from 'protobufjs';
+
+const require = createRequire(import.meta.url);
+
+let statusResponse: protobuf.Type | undefined;
+function statusResponseType(): protobuf.Type {
+  if (!statusResponse) {
+    const proto = path.join(path.dirname(require.resolve('dockerode/package.json')), 'lib/proto/buildkit_status.proto');
+    statusResponse = protobuf.loadSync(proto).lookupType('moby.buildkit.v1.StatusResponse');
+  }
+  return statusResponse;
+}
+
+interface DecodedStatus {
+  vertexes?: Array<{ digest: string; name: string; started?: unknown; completed?: unknown; error?: string; cached?: boolean }>;
+  logs?: Array<{ vertex: string; msg: Uint8Array }>;
+}
+
+export interface BuildOutcome {
+  imageId?: string;
+  /** The builder's message when the build failed. */
+  error?: string;
+  /** e.g. "[builder 5/5] RUN npm run build" or "Step 6/12 : RUN npm run build" */
+  failingStep?: string;
+  failingOutput: string[];
+  log: string[];
+}
+
+const KEEP_LINES = 25;
+
+export async function parseBuildStream(
+  stream: Readable,
+  builder: 'buildkit' | 'classic',
+  onProgress?: (line: string) => void,
+): Promise<BuildOutcome> {
+  const log: string[] = [];
+  const vertexNames = new Map<string, string>();
+  const vertexOutput = new Map<string, string[]>();
+  const vertexPartial = new Map<string, string>();
+  const announced = new Set<string>();
+  const addVertexLines = (vertex: string, lines: string[]) => {
+    const kept = vertexOutput.get(vertex) ?? [];
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      kept.push(line);
+      emit(`  ${line}`);
+    }
+    vertexOutput.set(vertex, kept.slice(-KEEP_LINES));
+  };
+  let failingVertex: string | undefined;
+  let currentStep: string | undefined;
+  let currentStepOutput: string[] = [];
+  let imageId: string | undefined;
+  let error: string | undefined;
+
+  const emit = (line: string) => {
+    log.push(line);
+    if (log.length > 2000) log.splice(0, log.length - 2000);
+    onProgress?.(line);
+  };
+
+  const handleTrace = (aux: string) => {
+    const type = statusResponseType();
+    const status = type.toObject(type.decode(Buffer.from(aux, 'base64')), { defaults: false }) as DecodedStatus;
+    for (const vertex of status.vertexes ?? []) {
+      if (vertex.name) vertexNames.set(vertex.digest, vertex.name);
+      if (vertex.started && !announced.has(vertex.digest) && vertex.name) {
+        announced.add(vertex.digest);
+        emit(vertex.name);
+      }
+      if (vertex.error) failingVertex = vertex.digest;
+    }
+    for (const entry of status.logs ?? []) {
+      // Log chunks can split a line: keep each vertex's unfinished line until its newline comes.
+      const text = (vertexPartial.get(entry.vertex) ?? '') + Buffer.from(entry.msg).toString('utf8');
+      const parts = text.split(/\r?\n/);
+      vertexPartial.set(entry.vertex, parts.pop() ?? '');
+      addVertexLines(entry.vertex, parts);
+    }
+  };
+
+  const handleLine = (line: string) => {
+    if (!line.trim()) return;
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(line);
+    } catch {
+      emit(line);
+      return;
+    }
+    if (msg.id === 'moby.buildkit.trace' && typeof msg.aux === 'string') return handleTrace(msg.aux);
+    const aux = msg.aux as { ID?: string } | undefined;
+    if (aux?.ID) imageId = aux.ID;
+    if (typeof msg.stream === 'string') {
+      for (const text of msg.stream.split(/\r?\n/)) {
+        if (!text.trim()) continue;
+        if (/^Step \d+\/\d+ : /.test(text)) {
+          currentStep = text.trim();
+          currentStepOutput = [];
+        } else {
+          currentStepOutput.push(text);
+          currentStepOutput = currentStepOutput.slice(-KEEP_LINES);
+        }
+        emit(text);
+      }
+    }
+    const detail = msg.errorDetail as { message?: string } | undefined;
+    if (msg.error || detail) {
+      error = String(detail?.message ?? msg.error).trim();
+      emit(`ERROR: ${error}`);
+    }
+  };
+
+  let pending = '';
+  for await (const chunk of stream) {
+    pending += chunk.toString();
+    const lines = pending.split(/\r?\n/);
+    pending = lines.pop() ?? '';
+    lines.forEach(handleLine);
+  }
+  handleLine(pending);
+  for (const [vertex, partial] of vertexPartial) addVertexLines(vertex, [partial]);
+
+  if (error === undefined) return { imageId, failingOutput: [], log };
+  if (builder === 'buildkit') {
+    const digest = failingVertex;
+    return {
+      error,
+      failingStep: digest ? vertexNames.get(digest) : undefined,
+      failingOutput: digest ? (vertexOutput.get(digest) ?? []) : log.slice(-KEEP_LINES),
+      log,
+    };
+  }
+  return { error, failingStep: currentStep?.replace(/^Step \d+\/\d+ : /, ''), failingOutput: currentStepOutput, log };
+}

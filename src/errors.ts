@@ -1,0 +1,48 @@
+// One error type per cause that stops an audit. The CLI maps them to exit codes in one place.
+
+export abstract class AuditError extends Error {
+  abstract readonly exitCode: 2 | 3;
+  /** Lines that help act on the error (the failing build step's output, the daemon address...). */
+  readonly detail: string[];
+  constructor(message: string, detail: string[] = []) {
+    super(message);
+    this.name = new.target.name;
+    this.detail = detail;
+  }
+}
+
+/** Bad usage or configuration: exit 2. */
+export class UsageError extends AuditError {
+  readonly exitCode = 2;
+}
+
+/** Could not audit: exit 3. */
+export abstract class CouldNotAuditError extends AuditError {
+  readonly exitCode = 3;
+}
+
+export class DaemonUnreachableError extends CouldNotAuditError {}
+
+export class BuildFailedError extends CouldNotAuditError {
+  constructor(
+    message: string,
+    readonly failingStep: string | undefined,
+    readonly output: string[],
+  ) {
+    super(message, output);
+  }
+}
+
+export class ImageNotFoundError extends CouldNotAuditError {}
+
+export class ContainerError extends CouldNotAuditError {}
+
+/** The Docker API answered with an error we have no better name for. */
+export class DockerApiError extends CouldNotAuditError {
+  constructor(
+    message: string,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+  }
+}

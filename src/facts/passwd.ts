@@ -1,0 +1,90 @@
+// Resolves the image's USER the way the container runtime does: through the image's own /etc/passwd
+// and /etc/group, never the host's.
+
+export interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+}
+
+export interface ResolvedUser {
+  /** USER as configured in the image ('' means not set, i.e. root). */
+  configured: string;
+  uid?: number;
+  gid?: number;
+  /** The passwd name the uid maps to, when the image has one. */
+  name?: string;
+  /** Why uid or gid could not be resolved, or what is notable (no passwd entry, gid 0). */
+  notes: string[];
+}
+
+export function parsePasswd(text: string): PasswdEntry[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => line.split(':'))
+    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
+    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '', shell: f[6] ?? '' }));
+}
+
+export function parseGroup(text: string): GroupEntry[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() && !line.startsWith('#'))
+    .map((line) => line.split(':'))
+    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+    .map((f) => ({ name: f[0], gid: Number(f[2]) }));
+}
+
+const isNumeric = (s: string) => /^\d+$/.test(s);
+
+export function resolveUser(configured: string, passwd: PasswdEntry[] | undefined, group: GroupEntry[] | undefined): ResolvedUser {
+  const notes: string[] = [];
+  const [userPart, groupPart] = configured.split(':', 2);
+  let uid: number | undefined;
+  let gid: number | undefined;
+  let name: string | undefined;
+
+  if (!userPart) {
+    uid = 0;
+    name = passwd?.find((e) => e.uid === 0)?.name ?? 'root';
+    gid = 0;
+    notes.push('no USER in the image: the container runs as root');
+  } else if (isNumeric(userPart)) {
+    uid = Number(userPart);
+    const entry = passwd?.find((e) => e.uid === uid);
+    name = entry?.name;
+    gid = entry?.gid;
+    if (!entry) {
+      gid = 0;
+      notes.push(`uid ${uid} has no entry in the image's /etc/passwd${passwd ? '' : ' (the image has none)'}: its primary group is gid 0`);
+    }
+  } else {
+    const entry = passwd?.find((e) => e.name === userPart);
+    if (entry) {
+      uid = entry.uid;
+      gid = entry.gid;
+      name = entry.name;
+      if (uid === 0) notes.push(`user "${userPart}" maps to uid 0 in the image's /etc/passwd`);
+    } else {
+      notes.push(`user "${userPart}" is not in the image's /etc/passwd: the container cannot start as it`);
+    }
+  }
+
+  if (groupPart) {
+    if (isNumeric(groupPart)) gid = Number(groupPart);
+    else {
+      const g = group?.find((e) => e.name === groupPart);
+      if (g) gid = g.gid;
+      else notes.push(`group "${groupPart}" is not in the image's /etc/group`);
+    }
+  }
+  return { configured, uid, gid, name, notes };
+}

@@ -1,0 +1,11 @@
+// node-image-audit: the library API. The CLI and the vitest helpers use the same engine.
+export { audit, resolveSettings, selectChecks, DEFAULTS } from './audit.js';
+export type { AuditDependencies } from './audit.js';
+export { CHECKS, CHECK_IDS } from './checks/registry.js';
+export type { Check, CheckInput, CheckSettings, Verdict } from './checks/check.js';
+export { exitCodeFor } from './report/exit-code.js';
+export { renderJson } from './report/json.js';
+export { renderTty } from './report/tty.js';
+export * from './errors.js';
+export * from './types.js';
+export type { DockerPort } from './docker/port.js';
