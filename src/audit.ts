@@ -104,7 +104,7 @@ export async function audit(
   } finally {
     await reaper.release();
   }
-  if (reaper.kept.length) options.onStatus?.(`kept container(s): ${reaper.kept.join(', ')}`);
+  if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
   const input: CheckInput = { basics, files, lifecycle, settings };
   const results = checks.map((check) => runCheck(check, input, phaseMs));

@@ -56,6 +56,8 @@ export interface AuditOptions {
   keep?: boolean;
   /** Build progress lines, as they come. */
   onBuildProgress?: (line: string) => void;
-  /** What the audit is doing now ("waiting for healthy, 3.2 s of 52 s"). */
+  /** What the audit is doing now ("waiting for healthy, 3.2 s of 52 s"): transient. */
   onStatus?: (line: string) => void;
+  /** Things the user should see even without a terminal (kept containers, a builder fallback). */
+  onNotice?: (line: string) => void;
 }

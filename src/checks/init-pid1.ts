@@ -27,7 +27,7 @@ export const initPid1: Check = {
       processChain: chainToApp.map((p) => p.args),
       processes: all.map((p) => p.args),
     };
-    const shellFormNote = isShellForm(entrypoint) ? ' (shell-form ENTRYPOINT)' : isShellForm(cmd) && !entrypoint.length ? ' (shell-form CMD)' : basics.command.shellForm ? ' (shell form)' : '';
+    const shellFormNote = isShellForm(entrypoint) ? ' (shell-form ENTRYPOINT)' : isShellForm(cmd) ? ' (shell-form CMD)' : '';
     if (!settings.acceptedInits.includes(pid1.program)) {
       return verdict(
         'fail',

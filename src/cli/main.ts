@@ -91,6 +91,10 @@ async function main(argv: string[]): Promise<number> {
     keep: opts.keep === true,
     onBuildProgress: tty ? (line) => status(`build: ${line.trim()}`) : undefined,
     onStatus: status,
+    onNotice: (line) => {
+      clearStatus();
+      process.stderr.write(`image-audit: ${line}\n`);
+    },
   }).finally(clearStatus);
 
   const rendered = opts.format === 'json' ? renderJson(report) : renderTty(report, { color });

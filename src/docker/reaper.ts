@@ -5,6 +5,8 @@ import type { DockerPort } from './port.js';
 
 export const LABEL = 'io.github.node-image-audit';
 export const AUDIT_ID_LABEL = `${LABEL}.audit-id`;
+/** The pid of the process that ran the audit: tells which containers a (dead) run left behind. */
+export const PID_LABEL = `${LABEL}.pid`;
 
 const active = new Set<ContainerReaper>();
 let signalsInstalled = false;
@@ -46,7 +48,7 @@ export class ContainerReaper {
   }
 
   get labels(): Record<string, string> {
-    return { [LABEL]: 'true', [AUDIT_ID_LABEL]: this.auditId };
+    return { [LABEL]: 'true', [AUDIT_ID_LABEL]: this.auditId, [PID_LABEL]: String(process.pid) };
   }
 
   track(containerId: string): void {

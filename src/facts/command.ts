@@ -29,7 +29,7 @@ function words(commandLine: string): string[] {
 
 export function analyseCommand(entrypoint: string[], cmd: string[]): StartCommand {
   const argv = [...entrypoint, ...cmd];
-  const shellForm = isShellForm(entrypoint.length ? entrypoint : cmd) || isShellForm(argv);
+  const shellForm = isShellForm(entrypoint) || isShellForm(cmd);
   let rest = argv;
   // Unwrap init and shell layers until the program that matters.
   for (let guard = 0; guard < 6 && rest.length; guard++) {

@@ -1,0 +1,147 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { audit } from '../../src/audit.js';
+import { DockerodePort } from '../../src/docker/dockerode-port.js';
+import { PID_LABEL } from '../../src/docker/reaper.js';
+import type { AuditReport } from '../../src/types.js';
+import { runCli, startCli } from '../support/cli.js';
+import { SERVICE_DIR, fixture } from '../support/fixtures.js';
+
+const nodeImageArg = () => ['--build-arg', `NODE_IMAGE=${inject('nodeImage')}`];
+const docker = new DockerodePort();
+
+describe('image-audit on the compliant fixture with --format json --output', () => {
+  let run: Awaited<ReturnType<typeof runCli>>;
+  let report: AuditReport;
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'image-audit-')), 'reports/audit.json');
+  beforeAll(async () => {
+    run = await runCli([SERVICE_DIR, ...nodeImageArg(), '--format', 'json', '--output', out]);
+    report = JSON.parse(readFileSync(out, 'utf8'));
+  });
+  it('exits 0 when nothing failed', () => expect(run.code, run.stderr).toBe(0));
+  it('writes one JSON document of the documented shape', () => {
+    expect(Object.keys(report).sort()).toEqual(['checks', 'durationMs', 'image', 'summary', 'target']);
+    expect(Object.keys(report.image).sort()).toEqual(['id', 'sizeBytes', 'tags']);
+    for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['durationMs', 'evidence', 'id', 'message', 'status', 'title']);
+    expect(report.target).toBe(SERVICE_DIR);
+  });
+  it('prints the terminal summary on stderr when the report goes to a file', () => {
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('6 checks: 6 pass, 0 fail');
+  });
+});
+
+describe('image-audit exit codes', () => {
+  it('exits 1 when a check fails (no-healthcheck, --only healthcheck)', async () => {
+    const run = await runCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'no-healthcheck.Dockerfile', '--only', 'healthcheck']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toMatch(/FAIL\s+healthcheck\s+the image declares no HEALTHCHECK/);
+  });
+
+  it('exits 2 on an unknown check id, naming the known ones', async () => {
+    const run = await runCli([SERVICE_DIR, '--only', 'non-root']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Unknown check id "non-root": the checks are non-root-user, init-pid1');
+  });
+
+  it('exits 2 on an unreadable size budget', async () => {
+    const run = await runCli([SERVICE_DIR, '--size-budget', 'big']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Bad size budget "big"');
+  });
+
+  it('exits 2 when the context directory does not exist', async () => {
+    const run = await runCli(['./no/such/dir']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Build context is not a directory: ./no/such/dir');
+  });
+
+  it('exits 2 without a target', async () => {
+    const run = await runCli([]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("missing required argument 'target'");
+  });
+
+  it('exits 3 within 10 s with one clear line when the daemon is unreachable', async () => {
+    const run = await runCli([SERVICE_DIR], { DOCKER_HOST: 'unix:///tmp/no-docker-here.sock' });
+    expect(run.code).toBe(3);
+    expect(run.elapsedMs).toBeLessThan(10_000);
+    expect(run.stderr.split('\n')[0]).toBe('image-audit: Docker daemon unreachable at unix:///tmp/no-docker-here.sock: ENOENT');
+  });
+
+  it('exits 3 when the image is not in the daemon', async () => {
+    const run = await runCli(['example.invalid/no-such-image:1.0.0']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('Image not found in the daemon: example.invalid/no-such-image:1.0.0');
+  });
+
+  it('exits 3 on a failed build, printing the failing step and its output', async () => {
+    const run = await runCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'seed.Dockerfile']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/Build failed at \[builder \d+\/\d+\] RUN npm run build/);
+    expect(run.stderr).toContain('sh: 1: fake-tsc: not found');
+  });
+
+  it('exits 3 when a check could not run (crash at start), and 0 once --env-file provides the config', async () => {
+    const crashed = await runCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'crash-on-start.Dockerfile', '--only', 'init-pid1']);
+    expect(crashed.code).toBe(3);
+    expect(crashed.stdout).toContain('FATAL: DATABASE_URL is not set');
+    const envFile = path.join(mkdtempSync(path.join(tmpdir(), 'image-audit-')), 'app.env');
+    writeFileSync(envFile, '# app config\nDATABASE_URL=postgres://top-secret@db/app\n');
+    const booted = await runCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'crash-on-start.Dockerfile', '--only', 'init-pid1', '--env-file', envFile, '--format', 'json']);
+    expect(booted.code, booted.stderr).toBe(0);
+    expect(booted.stdout).not.toContain('top-secret');
+  });
+});
+
+describe('image-audit on an image reference (no build)', () => {
+  let leakedTag: string;
+  beforeAll(async () => {
+    // Build through the library once, then audit the image by its tag.
+    const built = await audit(fixture('dev-deps-leaked'), { only: ['size-budget'] });
+    leakedTag = built.image.tags[0];
+  });
+  it('reads the dev-only set from the lockfile inside the image', async () => {
+    const run = await runCli([leakedTag, '--only', 'no-dev-dependencies', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(1);
+    const check = (JSON.parse(run.stdout) as AuditReport).checks[0];
+    expect(check.evidence.from).toBe('image: /opt/node_app/package-lock.json');
+    expect(check.message).toContain('fake-tsc, tsc-helper');
+  });
+});
+
+describe('cleanup', () => {
+  it('removes the audit container when the audit is interrupted with SIGINT', async () => {
+    const { child, done } = startCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'sigterm-ignored.Dockerfile', '--shutdown-budget', '60s']);
+    const deadline = Date.now() + 120_000;
+    let mine: string[] = [];
+    while (Date.now() < deadline && mine.length === 0) {
+      await new Promise((r) => setTimeout(r, 250));
+      // Only containers of this CLI run: other test files audit in parallel.
+      mine = await docker.listContainers(`${PID_LABEL}=${child.pid}`);
+    }
+    expect(mine.length).toBeGreaterThan(0);
+    child.kill('SIGINT');
+    const run = await done;
+    expect(run.signal).toBe('SIGINT');
+    expect(run.stderr).toContain('SIGINT: removing the audit');
+    for (const id of mine) {
+      await expect(docker.inspectContainer(id)).rejects.toThrow();
+    }
+  });
+
+  it('leaves the containers with --keep, labelled, for debugging', async () => {
+    const run = await runCli([SERVICE_DIR, ...nodeImageArg(), '--only', 'size-budget,no-dev-dependencies', '--keep']);
+    expect(run.code, run.stderr).toBe(0);
+    const kept = /kept container\(s\): ([0-9a-f, ]+)/.exec(run.stderr);
+    expect(kept, run.stderr).not.toBeNull();
+    for (const id of kept![1].split(', ')) {
+      const state = await docker.inspectContainer(id);
+      expect(state.status).toBe('created');
+      await docker.removeContainer(id);
+    }
+  });
+});

@@ -1,0 +1,31 @@
+// Integration set-up: a Docker engine must answer and the Node base image must exist (see
+// scripts/setup.sh). The teardown fails the run if any container of ours is left on the daemon.
+import { execFileSync } from 'node:child_process';
+import type { TestProject } from 'vitest/node';
+import { DockerodePort } from '../../src/docker/dockerode-port.js';
+import { LABEL } from '../../src/docker/reaper.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    nodeImage: string;
+  }
+}
+
+export default async function setup(project: TestProject) {
+  const docker = new DockerodePort();
+  await docker.ping();
+  const nodeImage =
+    process.env.NODE_IMAGE ||
+    execFileSync('bash', ['scripts/node-base-image.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  project.provide('nodeImage', nodeImage);
+  // The CLI tests run the built bin, as users do: build it from the sources under test.
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+
+  return async () => {
+    const left = await docker.listContainers(LABEL);
+    if (left.length) {
+      await Promise.allSettled(left.map((id) => docker.removeContainer(id)));
+      throw new Error(`${left.length} audit container(s) were left on the daemon after the suite: ${left.join(', ')}`);
+    }
+  };
+}

@@ -1,0 +1,112 @@
+// The checks are pure functions of facts and observations: small inline inputs, one verdict each.
+import { describe, expect, it } from 'vitest';
+import type { CheckInput } from '../../src/checks/check.js';
+import { healthcheck } from '../../src/checks/healthcheck.js';
+import { initPid1 } from '../../src/checks/init-pid1.js';
+import { noDevDependencies } from '../../src/checks/no-dev-dependencies.js';
+import { sigtermShutdown } from '../../src/checks/sigterm-shutdown.js';
+import { sizeBudget } from '../../src/checks/size-budget.js';
+import { analyseCommand } from '../../src/facts/command.js';
+import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
+import { buildProcessTree } from '../../src/lifecycle/process-tree.js';
+
+function input(over: { cmd?: string[]; entrypoint?: string[]; lifecycle?: Partial<LifecycleObservation>; sizeBytes?: number; init?: string[] } = {}): CheckInput {
+  const entrypoint = over.entrypoint ?? ['dumb-init', '--'];
+  const cmd = over.cmd ?? ['node', 'app.js'];
+  return {
+    basics: {
+      image: {
+        id: 'sha256:x',
+        tags: [],
+        sizeBytes: over.sizeBytes ?? 100e6,
+        config: { user: 'node', entrypoint, cmd, workingDir: '/app', env: [], stopSignal: 'SIGTERM' },
+      },
+      history: [
+        { createdBy: 'RUN big', sizeBytes: 90e6, created: '' },
+        { createdBy: 'COPY . .', sizeBytes: 10e6, created: '' },
+      ],
+      command: analyseCommand(entrypoint, cmd),
+    },
+    lifecycle: { containerId: 'c', timeline: [], logs: ['last words'], durationMs: 1, ...over.lifecycle },
+    settings: { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: over.init ?? ['dumb-init'] },
+  };
+}
+
+const shutdown = (s: Partial<ShutdownObservation>): Partial<LifecycleObservation> => ({
+  shutdown: { signal: 'SIGTERM', budgetMs: 5000, killedAtBudget: false, oomKilled: false, exitedAfterMs: 120, exitCode: 0, ...s },
+});
+const tree = (...args: string[]) => ({ processes: buildProcessTree(args.map((a, i) => ({ pid: 10 + i, ppid: 9 + i, uid: 1000, gid: 1000, args: a })), 10) });
+
+describe('sigterm-shutdown', () => {
+  it('passes a clean 143 exit within the budget', () => {
+    expect(sigtermShutdown.run(input({ lifecycle: shutdown({ exitCode: 143 }) })).status).toBe('pass');
+  });
+  it('warns on a fast exit with another code', () => {
+    const v = sigtermShutdown.run(input({ lifecycle: shutdown({ exitCode: 1 }) }));
+    expect(v.status).toBe('warn');
+    expect(v.message).toBe('exited 120 ms after SIGTERM but with code 1; expected 0 or 143');
+  });
+  it('fails a 137 exit even within the budget', () => {
+    expect(sigtermShutdown.run(input({ lifecycle: shutdown({ exitCode: 137 }) })).status).toBe('fail');
+  });
+  it('accepts 128 + the number of a custom stop signal', () => {
+    const v = sigtermShutdown.run(input({ lifecycle: shutdown({ signal: 'SIGQUIT', exitCode: 131 }) }));
+    expect(v.status).toBe('pass');
+  });
+  it('fails when the app was still running at the budget', () => {
+    const v = sigtermShutdown.run(input({ lifecycle: shutdown({ killedAtBudget: true, exitCode: 137, exitedAfterMs: undefined }) }));
+    expect(v).toMatchObject({ status: 'fail', message: expect.stringMatching(/^still running 5.0 s after SIGTERM; killed/) });
+  });
+});
+
+describe('init-pid1', () => {
+  it('warns when a shell stands between dumb-init and node', () => {
+    const v = initPid1.run(input({ cmd: ['/bin/sh', '-c', 'node app.js'], lifecycle: tree('dumb-init -- /bin/sh -c node app.js', '/bin/sh -c node app.js', 'node app.js') }));
+    expect(v.status).toBe('warn');
+    expect(v.message).toContain('a shell ("/bin/sh -c node app.js") (shell-form CMD) stands between it and node');
+  });
+  it('accepts tini when --init names it', () => {
+    const v = initPid1.run(input({ entrypoint: ['tini', '--'], init: ['dumb-init', 'tini'], lifecycle: tree('tini -- node app.js', 'node app.js') }));
+    expect(v.status).toBe('pass');
+  });
+  it('fails npm as PID 1', () => {
+    const v = initPid1.run(input({ entrypoint: [], cmd: ['npm', 'start'], lifecycle: tree('npm start', 'sh -c node app.js', 'node app.js') }));
+    expect(v).toMatchObject({ status: 'fail', message: expect.stringMatching(/^PID 1 is "npm start", not dumb-init/) });
+    expect(v.evidence.processChain).toEqual(['npm start', 'sh -c node app.js', 'node app.js']);
+  });
+  it('fails dumb-init with no node below it', () => {
+    expect(initPid1.run(input({ lifecycle: tree('dumb-init -- sleep 1', 'sleep 1') })).message).toBe('PID 1 is dumb-init, but no node process runs below it');
+  });
+  it('is an error, not a verdict, when the container could not start', () => {
+    expect(initPid1.run(input({ lifecycle: { startError: 'exec: "dumb-init": executable file not found in $PATH' } })).status).toBe('error');
+  });
+});
+
+describe('healthcheck', () => {
+  it('fails an image without HEALTHCHECK before looking at the lifecycle', () => {
+    expect(healthcheck.run(input()).status).toBe('fail');
+  });
+});
+
+describe('size-budget', () => {
+  it('fails over the budget naming the largest layer', () => {
+    const v = sizeBudget.run(input({ sizeBytes: 300e6 }));
+    expect(v.status).toBe('fail');
+    expect(v.message).toBe('300.0 MB against a budget of 250.0 MB (50.0 MB over); largest layer 90.0 MB: RUN big');
+  });
+});
+
+describe('no-dev-dependencies', () => {
+  it('skips when there is nothing to compare with, saying why', () => {
+    const base = input();
+    const v = noDevDependencies.run({
+      ...base,
+      files: {
+        user: { configured: 'node', notes: [] },
+        hasPasswd: true,
+        devDependencies: { app: { startDir: '/app', searched: ['/app', '/'] }, installed: [], notes: ['no package-lock.json or package.json found for the app'] },
+      },
+    });
+    expect(v).toMatchObject({ status: 'skip', message: 'nothing to compare with: no package-lock.json or package.json found for the app' });
+  });
+});

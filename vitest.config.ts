@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// Two projects: pure unit tests, and integration tests that build and run real images on the daemon.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/support/global-setup.ts'],
+          // Builds and container lifecycles: generous per-hook bounds; every wait inside is bounded too.
+          hookTimeout: 240_000,
+          testTimeout: 120_000,
+          // Two cores: more parallel builds only queue on the daemon.
+          maxWorkers: 3,
+          pool: 'forks',
+        },
+      },
+    ],
+  },
+});
