@@ -8,6 +8,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -20,6 +21,8 @@ export default defineConfig({
           testTimeout: 120_000,
           // Two cores: more parallel builds only queue on the daemon.
           maxWorkers: 3,
+          // Unit tests first, then the integration run with its own worker count.
+          sequence: { groupOrder: 1 },
           pool: 'forks',
         },
       },

@@ -10,9 +10,10 @@ const NS_PER_MS = 1e6;
 const HEALTH_DEFAULTS = { intervalNs: 30_000 * NS_PER_MS, timeoutNs: 30_000 * NS_PER_MS, startPeriodNs: 0, retries: 3 };
 /** We probe at least this often; the image's test command, timeout, start period and retries stay. */
 export const AUDIT_HEALTH_INTERVAL_MS = 500;
-const POLL_MS = 100;
+const POLL_MS = 50;
 const SETTLE = { minMs: 1000, maxMs: 10_000, pollMs: 250 };
 const KILL_WAIT_MS = 10_000;
+const SAMPLE_EVERY_MS = 400;
 const LOG_TAIL = 20;
 
 export interface TimelineEvent {
@@ -106,6 +107,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
   const finish = async () => {
     observation.logs = await docker.logs(containerId, LOG_TAIL).catch(() => []);
     observation.durationMs = at();
+    timeline.sort((a, b) => a.atMs - b.atMs); // samples are recorded when taken, not when used
     return observation;
   };
 
@@ -122,6 +124,26 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     const afterMs = Date.parse(state.finishedAt) - startedWall;
     observation.exitedEarly = { exitCode: state.exitCode, afterMs: Math.max(0, afterMs || at()), oomKilled: state.oomKilled };
     record('exited', `code ${state.exitCode}`);
+  };
+
+  // The process table is sampled while we wait (off the critical path); the last sample that shows the
+  // app is the observation, so the stop signal follows "up" without another round trip.
+  let sampled: { tree: ProcessTree; atMs: number; count: number } | undefined;
+  let sampling: Promise<void> | undefined;
+  let lastSampleAt = -Infinity;
+  const takeSample = (rows: ProcessRow[], pid1: number) => {
+    const tree = buildProcessTree(rows, pid1);
+    if (tree?.app) sampled = { tree, atMs: at(), count: rows.length };
+    return tree;
+  };
+  const sampleInBackground = (pid1: number) => {
+    if (sampling || at() - lastSampleAt < SAMPLE_EVERY_MS) return;
+    lastSampleAt = at();
+    sampling = docker
+      .processes(containerId)
+      .then((rows) => void takeSample(rows, pid1))
+      .catch(() => undefined)
+      .finally(() => (sampling = undefined));
   };
 
   // Phase 1: wait until the app is up: healthy (or decided) when it has a HEALTHCHECK, settled when not.
@@ -163,6 +185,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
           return 'exited';
         }
         if (status === 'healthy' || status === 'unhealthy') return status;
+        sampleInBackground(state.pid);
         return undefined;
       },
     });
@@ -171,7 +194,6 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     if (!result.done) record('health:deadline', `not healthy after ${Math.round(deadlineMs)} ms`);
   } else {
     let previous = '';
-    let lastRows: ProcessRow[] = [];
     const result = await pollUntil<'settled' | 'exited'>({
       what: 'the app to settle',
       deadlineMs: SETTLE.maxMs,
@@ -184,9 +206,9 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
           noteExit(state);
           return 'exited';
         }
-        lastRows = await docker.processes(containerId).catch(() => []);
-        const snapshot = lastRows.map((r) => `${r.pid} ${r.args}`).join('\n');
-        const appSeen = buildProcessTree(lastRows, state.pid)?.app !== undefined;
+        const rows = await docker.processes(containerId).catch(() => []);
+        const snapshot = rows.map((r) => `${r.pid} ${r.args}`).join('\n');
+        const appSeen = takeSample(rows, state.pid)?.app !== undefined;
         const stable = snapshot === previous;
         previous = snapshot;
         return appSeen && stable && at() >= SETTLE.minMs ? 'settled' : undefined;
@@ -196,14 +218,20 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     record('settled', observation.settle.appSeen ? undefined : 'no node process seen; going on after the settle bound');
   }
 
-  // Phase 2: the process table, while the app runs.
+  // Phase 2: the process table, while the app runs: the last sample showing the app, else one now.
+  await sampling;
   if (!observation.exitedEarly) {
-    const state = await docker.inspectContainer(containerId);
-    if (state.running) {
-      const rows = await docker.processes(containerId);
-      observation.processes = buildProcessTree(rows, state.pid);
-      record('processes', `${rows.length} processes`);
-    } else noteExit(state);
+    if (sampled) {
+      observation.processes = sampled.tree;
+      timeline.push({ atMs: sampled.atMs, event: 'processes', detail: `${sampled.count} processes` });
+    } else {
+      const state = await docker.inspectContainer(containerId);
+      if (state.running) {
+        const rows = await docker.processes(containerId);
+        observation.processes = buildProcessTree(rows, state.pid);
+        record('processes', `${rows.length} processes`);
+      } else noteExit(state);
+    }
   }
 
   // Phase 3: the stop signal, timed against the budget.

@@ -3,7 +3,6 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DockerPort } from '../docker/port.js';
 import type { TargetSpec } from '../types.js';
-import { resolveContext } from './context.js';
 
 export interface ResolvedTarget {
   /** What the daemon knows the image by: the built image id, or the reference as given. */
@@ -32,6 +31,8 @@ function tagFor(dir: string, dockerfile: string, buildTarget?: string): string {
 
 export async function resolveTarget(docker: DockerPort, spec: TargetSpec, onProgress?: (line: string) => void): Promise<ResolvedTarget> {
   if (spec.kind === 'image') return { imageRef: spec.ref };
+  // Loaded on demand: auditing an image reference needs no tar or ignore-file code.
+  const { resolveContext } = await import('./context.js');
   const context = resolveContext(spec.dir, spec.dockerfile);
   const tag = tagFor(context.dir, context.dockerfile, spec.buildTarget);
   const result = await docker.build({

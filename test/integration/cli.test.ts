@@ -1,4 +1,5 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,20 @@ describe('image-audit exit codes', () => {
     expect(run.code).toBe(3);
     expect(run.elapsedMs).toBeLessThan(10_000);
     expect(run.stderr.split('\n')[0]).toBe('image-audit: Docker daemon unreachable at unix:///tmp/no-docker-here.sock: ENOENT');
+  });
+
+  it('exits 3 within 10 s when the daemon accepts connections but never answers', async () => {
+    const silent = net.createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const run = await runCli([SERVICE_DIR], { DOCKER_HOST: `tcp://127.0.0.1:${port}` });
+      expect(run.code).toBe(3);
+      expect(run.elapsedMs).toBeLessThan(10_000);
+      expect(run.stderr.split('\n')[0]).toBe(`image-audit: Docker daemon unreachable at tcp://127.0.0.1:${port}: no answer within 8 s`);
+    } finally {
+      silent.close();
+    }
   });
 
   it('exits 3 when the image is not in the daemon', async () => {
