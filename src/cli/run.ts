@@ -5,6 +5,7 @@ import path from 'node:path';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
 import { AuditError, BuildFailedError } from '../errors.js';
+import { interruptedBy } from '../docker/reaper.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { renderJson } from '../report/json.js';
 import { renderTty } from '../report/tty.js';
@@ -118,7 +119,9 @@ function explain(err: unknown): number {
 }
 
 export async function runCli(argv: string[]): Promise<never> {
-  const code = await main(argv).catch(explain);
+  const code = await main(argv).catch((err: unknown) => (interruptedBy() ? 130 : explain(err)));
+  // On SIGINT/SIGTERM the reaper removes the containers and re-raises the signal: let that end us.
+  if (interruptedBy()) return new Promise<never>(() => {});
   // stdout and stderr are synchronous for files and pipes on Linux; a daemon that never answered can
   // leave a socket open, so end now rather than wait for it.
   process.stdout.write('', () => process.exit(code));

@@ -129,11 +129,15 @@ export async function parseBuildStream(
 
   if (error === undefined) return { imageId, failingOutput: [], log };
   if (builder === 'buildkit') {
-    const digest = failingVertex;
+    // When another build runs the same step at the same time, BuildKit shares it and this stream may
+    // never see the step fail: the step is then read from the error message, and its output is missing.
+    const command = /(?:executor failed running \[|process ")\/bin\/sh -c (.+?)(?:\]|" did not complete)/.exec(error)?.[1];
+    const digest =
+      failingVertex ?? [...vertexNames].find(([, name]) => command !== undefined && name.endsWith(`RUN ${command}`))?.[0];
     return {
       error,
-      failingStep: digest ? vertexNames.get(digest) : undefined,
-      failingOutput: digest ? (vertexOutput.get(digest) ?? []) : log.slice(-KEEP_LINES),
+      failingStep: digest ? vertexNames.get(digest) : command ? `RUN ${command}` : undefined,
+      failingOutput: digest ? (vertexOutput.get(digest) ?? []) : [],
       log,
     };
   }

@@ -106,7 +106,7 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  private async buildWith(builder: 'buildkit' | 'classic', request: BuildRequest): Promise<BuildResult> {
+  private async buildWith(builder: 'buildkit' | 'classic', request: BuildRequest, retried = false): Promise<BuildResult> {
     const options: Record<string, unknown> = {
       dockerfile: request.dockerfile,
       buildargs: request.buildArgs,
@@ -126,6 +126,11 @@ export class DockerodePort implements DockerPort {
       throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`);
     }
     const outcome = await parseBuildStream(stream as Readable, builder, request.onProgress);
+    if (outcome.error !== undefined && outcome.failingOutput.length === 0 && !retried) {
+      // The failing step ran in a concurrent build that BuildKit shared with ours; failures are not
+      // cached, so one more build runs it here and shows its output.
+      return this.buildWith(builder, request, true);
+    }
     if (outcome.error !== undefined) {
       const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';
       throw new BuildFailedError(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);

@@ -11,7 +11,15 @@ export const PID_LABEL = `${LABEL}.pid`;
 const active = new Set<ContainerReaper>();
 let signalsInstalled = false;
 
+let interruption: NodeJS.Signals | undefined;
+
+/** The signal being handled, if any: the audit then fails on purpose and must not exit on its own. */
+export function interruptedBy(): NodeJS.Signals | undefined {
+  return interruption;
+}
+
 async function onSignal(signal: NodeJS.Signals): Promise<void> {
+  interruption = signal;
   process.stderr.write(`\nimage-audit: ${signal}: removing the audit's containers\n`);
   await Promise.allSettled([...active].map((reaper) => reaper.release()));
   uninstallSignals();

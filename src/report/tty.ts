@@ -10,7 +10,8 @@ export interface TtyOptions {
   color: boolean;
 }
 
-function evidenceLines(result: CheckResult): string[] {
+/** The evidence of one check as short lines, for terminals and test failure messages. */
+export function evidenceLines(result: CheckResult): string[] {
   const e = result.evidence as Record<string, any>;
   const lines: string[] = [];
   const add = (label: string, value: unknown) => {

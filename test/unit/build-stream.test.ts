@@ -55,6 +55,17 @@ describe('parseBuildStream (BuildKit)', () => {
     expect(outcome.error).toContain('exit code: 127');
     expect(progress[0]).toBe('[builder 8/8] RUN npm run build');
   });
+  it('reads the failing step from the message when a shared build failed it elsewhere', async () => {
+    const outcome = await parseBuildStream(
+      lines(
+        trace({ vertexes: [{ digest: 'sha256:v2', name: '[stage-1 4/7] WORKDIR /app', started: { seconds: 1 } }] }),
+        JSON.stringify({ errorDetail: { message: 'executor failed running [/bin/sh -c npm run build]: exit code: 127' } }),
+      ),
+      'buildkit',
+    );
+    expect(outcome.failingStep).toBe('RUN npm run build');
+    expect(outcome.failingOutput).toEqual([]);
+  });
   it('takes the image id from moby.image.id', async () => {
     const outcome = await parseBuildStream(lines(JSON.stringify({ id: 'moby.image.id', aux: { ID: 'sha256:def' } })), 'buildkit');
     expect(outcome.imageId).toBe('sha256:def');

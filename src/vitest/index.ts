@@ -1,0 +1,67 @@
+// node-image-audit/vitest: the image verdicts as ordinary vitest tests.
+//   import { describeImage } from 'node-image-audit/vitest';
+//   describeImage('.', { sizeBudget: '250MB' });
+// Importing this module registers the matchers (expect.extend) and their types.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { audit, selectChecks } from '../audit.js';
+import { AuditError } from '../errors.js';
+import type { AuditOptions, AuditReport, TargetSpec } from '../types.js';
+import { imageAuditMatchers, type ImageAuditMatchers } from './matchers.js';
+
+expect.extend(imageAuditMatchers);
+
+declare module 'vitest' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface Matchers<T = any> extends ImageAuditMatchers<T> {}
+}
+
+export { imageAuditMatchers, type ImageAuditMatchers };
+
+export interface DescribeImageOptions extends AuditOptions {
+  /** Bound on the build and the audit together (default 10 minutes). */
+  timeoutMs?: number;
+  /** Name of the describe block (default: "image <target>"). */
+  name?: string;
+}
+
+function targetLabel(target: string | TargetSpec): string {
+  if (typeof target === 'string') return target;
+  if (target.kind === 'image') return target.ref;
+  return target.dockerfile ? `${target.dir} (${target.dockerfile})` : target.dir;
+}
+
+/**
+ * Declares the compliance suite for one target: one audit in beforeAll, then one test per check,
+ * named "<id>: <title>". A failed check fails its test with the check's message and evidence;
+ * a skipped check is skipped; an audit that cannot run (build failed, daemon gone) fails every test
+ * with that reason.
+ */
+export function describeImage(target: string | TargetSpec, options: DescribeImageOptions = {}): void {
+  const { timeoutMs = 600_000, name, ...auditOptions } = options;
+  const checks = selectChecks(auditOptions.only, auditOptions.skip);
+  describe(name ?? `image ${targetLabel(target)}`, () => {
+    let report: AuditReport | undefined;
+    let failure: Error | undefined;
+    beforeAll(async () => {
+      try {
+        report = await audit(target, auditOptions);
+      } catch (err) {
+        failure = err as Error;
+      }
+    }, timeoutMs);
+
+    for (const check of checks) {
+      it(`${check.id}: ${check.title}`, (context) => {
+        if (failure) {
+          const detail = failure instanceof AuditError && failure.detail.length ? `\n${failure.detail.map((l) => `  ${l}`).join('\n')}` : '';
+          throw new Error(`could not audit ${targetLabel(target)}: ${failure.message}${detail}`);
+        }
+        const result = report!.checks.find((c) => c.id === check.id);
+        if (result?.status === 'skip') return context.skip(result.message);
+        expect(report).toPassCheck(check.id);
+      });
+    }
+  });
+}
+
+export { optionsFromEnv, SUITE_ENV } from './env-options.js';
