@@ -5,6 +5,10 @@ import { DockerodePort } from './docker/dockerode-port.js';
 import type { DockerPort } from './docker/port.js';
 import { ContainerReaper } from './docker/reaper.js';
 import { UsageError } from './errors.js';
+import { applyWaivers } from './checks/waivers.js';
+import { dockerfileLocator } from './facts/dockerfile.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
@@ -107,16 +111,32 @@ export async function audit(
   if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
   const input: CheckInput = { basics, files, lifecycle, settings };
-  const results = checks.map((check) => runCheck(check, input, phaseMs));
-  const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0 };
-  for (const r of results) summary[r.status]++;
+  const locate = resolved.contextDir && resolved.dockerfile ? locatorFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
+  const largestLayer = [...basics.history].sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
+  const results = applyWaivers(
+    checks.map((check) => ({ ...runCheck(check, input, phaseMs), location: locate?.(check.id, largestLayer) })),
+    options.waivers,
+    options.now,
+  );
   return {
     target: spec.kind === 'context' ? spec.dir : spec.ref,
+    source: resolved.contextDir && resolved.dockerfile ? { contextDir: resolved.contextDir, dockerfile: resolved.dockerfile } : undefined,
     image: { id: basics.image.id, tags: basics.image.tags, sizeBytes: basics.image.sizeBytes },
     checks: results,
-    summary,
+    summary: summarise(results),
     durationMs: Math.round(clock.now() - began),
   };
+}
+
+export function summarise(results: CheckResult[]): Record<CheckStatus, number> {
+  const summary: Record<CheckStatus, number> = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, waived: 0 };
+  for (const r of results) summary[r.status]++;
+  return summary;
+}
+
+function locatorFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
+  const content = readFileSync(path.join(contextDir, dockerfile), 'utf8');
+  return dockerfileLocator(dockerfile, content, spec.kind === 'context' ? spec.buildTarget : undefined);
 }
 
 /** A check that throws could not run: that is an `error` verdict, never a crash of the audit. */

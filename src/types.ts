@@ -1,6 +1,7 @@
 // Public types of node-image-audit: what an audit takes and what it reports.
 
-export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'error';
+/** `waived`: the check failed, and a waiver in the config (with a reason, not expired) accepts it. */
+export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'waived';
 
 export type CheckId =
   | 'non-root-user'
@@ -19,11 +20,32 @@ export interface CheckResult {
   /** Structured, so every reporter can render it (numbers, lists, timelines). */
   evidence: Record<string, unknown>;
   durationMs: number;
+  /** The Dockerfile instruction responsible, when the image was built from a context. */
+  location?: SourceLocation;
+  /** The waiver that applied (status `waived`) or that expired (status stays `fail`). */
+  waiver?: Waiver & { expired: boolean };
+}
+
+export interface SourceLocation {
+  /** The Dockerfile's path relative to the build context, e.g. "Dockerfile". */
+  file: string;
+  /** 1-based line of the instruction. */
+  line: number;
+  instruction: string;
+}
+
+export interface Waiver {
+  check: CheckId;
+  reason: string;
+  /** Last day the waiver holds, YYYY-MM-DD (inclusive). */
+  expires?: string;
 }
 
 export interface AuditReport {
   /** What was audited: the context directory or the image reference, as given. */
   target: string;
+  /** The build context and Dockerfile, when the audit built the image. */
+  source?: { contextDir: string; dockerfile: string };
   image: { id: string; tags: string[]; sizeBytes: number };
   checks: CheckResult[];
   summary: Record<CheckStatus, number>;
@@ -52,6 +74,10 @@ export interface AuditOptions {
   target?: string;
   /** Passed to every container the audit runs; values never appear in reports. */
   env?: Record<string, string>;
+  /** Accepted failures, each with a reason and an optional expiry date. */
+  waivers?: Waiver[];
+  /** "Today" for waiver expiry (default: now). */
+  now?: Date;
   /** Leave the audit's containers in place for debugging. */
   keep?: boolean;
   /** Build progress lines, as they come. */

@@ -1,15 +1,19 @@
-// image-audit [options] <target>: the command line over audit(). Started by ./main.ts.
+// The command line over audit() and gate(). Started by ./main.ts.
+//   image-audit [options] <target>
+//   image-audit gate [options] <candidate> [--baseline <image>|auto]
 import { Command, CommanderError, Option } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
-import { AuditError, BuildFailedError } from '../errors.js';
+import { loadConfig, type GateThresholds } from '../config/load.js';
 import { interruptedBy } from '../docker/reaper.js';
+import { AuditError, BuildFailedError, UsageError } from '../errors.js';
+import { gate, gateExitCode } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
-import { renderJson } from '../report/json.js';
-import { renderTty } from '../report/tty.js';
-import type { CheckId } from '../types.js';
+import { FORMATS, render, type Format, type Subject } from '../report/render.js';
+import type { AuditOptions, CheckId } from '../types.js';
+import { parseDuration, parseSize } from '../units.js';
 import { parseEnvAssignment, readEnvFile } from './env-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -17,93 +21,197 @@ const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.ur
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
-function buildArgs(pairs: string[]): Record<string, string> {
+function pairs(items: string[] | undefined, where: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of pairs) {
-    const parsed = parseEnvAssignment(pair, 'in --build-arg');
+  for (const item of items ?? []) {
+    const parsed = parseEnvAssignment(item, where);
     if (parsed) out[parsed[0]] = parsed[1];
   }
   return out;
 }
 
-async function main(argv: string[]): Promise<number> {
-  const program = new Command()
-    .name('image-audit')
-    .description('Prove, by running it, that a Node.js container image is production-ready.')
-    .argument('<target>', 'a build context directory, or an image reference already in the daemon')
-    .addOption(new Option('--format <format>', 'report format').choices(['tty', 'json']).default('tty'))
-    .option('-o, --output <file>', 'write the report to a file instead of stdout')
+/** The flags the audit and the gate share. Defaults live in audit() and the config, not here, so a
+ * flag given on the command line is exactly one whose value is set. */
+function withAuditFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--format <format>', 'report format on stdout (default: tty)').choices([...FORMATS]))
+    .option('-o, --output <file>', 'write the --format report to a file instead of stdout')
+    .option('--report <FORMAT=FILE>', `also write a report to FILE (repeatable; formats: ${FORMATS.join(', ')})`, collect)
+    .option('-c, --config <file>', 'config file (default: image-audit.config.json or package.json "imageAudit", in the context then here)')
     .option('--only <ids>', `run only these checks (comma-separated: ${CHECK_IDS.join(', ')})`, list)
     .option('--skip <ids>', 'leave out these checks', list)
-    .option('--size-budget <size>', 'largest acceptable image size (MB, GB decimal; MiB, GiB binary)', DEFAULTS.sizeBudget)
-    .option('--shutdown-budget <duration>', 'longest acceptable time from the stop signal to exit', DEFAULTS.shutdownBudget)
-    .option('--init <names>', 'accepted PID 1 programs (comma-separated)', list)
+    .option('--size-budget <size>', `largest acceptable image size, MB/GB decimal, MiB/GiB binary (default: ${DEFAULTS.sizeBudget})`)
+    .option('--shutdown-budget <duration>', `longest acceptable time from the stop signal to exit (default: ${DEFAULTS.shutdownBudget})`)
+    .option('--init <names>', 'accepted PID 1 programs, comma-separated (default: dumb-init)', list)
     .option('--build-arg <KEY=VALUE>', 'build argument (repeatable)', collect)
-    .option('-f, --dockerfile <path>', 'Dockerfile, relative to the context', 'Dockerfile')
+    .option('-f, --dockerfile <path>', 'Dockerfile, relative to the context (default: Dockerfile)')
     .option('--target <stage>', 'build this stage of a multi-stage Dockerfile')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the audited containers (repeatable; never printed)', collect)
     .option('--env-file <file>', 'file of KEY=VALUE lines for the audited containers', collect)
     .option('--keep', 'leave the audit containers in place for debugging')
     .option('--no-color', 'plain output')
-    .version(pkg.version, '-V, --version')
     .showHelpAfterError()
     .exitOverride();
+}
 
+interface Invocation {
+  options: AuditOptions;
+  gate?: Partial<GateThresholds>;
+  outputs: Array<{ format: Format; file?: string }>;
+  color: boolean;
+}
+
+/** Config file first, then the command line over it. */
+function resolveInvocation(command: Command, target: string): Invocation {
+  const o = command.opts();
+  const contextDir = existsSync(target) && statSync(target).isDirectory() ? target : undefined;
+  const config = loadConfig({ configPath: o.config, searchDirs: [...(contextDir ? [contextDir] : []), process.cwd()] });
+  const base = config?.options ?? {};
+  const env: Record<string, string> = { ...base.env };
+  for (const file of (o.envFile as string[] | undefined) ?? []) Object.assign(env, readEnvFile(file));
+  Object.assign(env, pairs(o.env, 'in --env'));
+  const options: AuditOptions = {
+    ...base,
+    ...(o.only && { only: o.only as CheckId[] }),
+    ...(o.skip && { skip: o.skip as CheckId[] }),
+    ...(o.sizeBudget && { sizeBudget: o.sizeBudget }),
+    ...(o.shutdownBudget && { shutdownBudget: o.shutdownBudget }),
+    ...(o.init && { init: o.init }),
+    ...(o.dockerfile && { dockerfile: o.dockerfile }),
+    ...(o.target && { target: o.target }),
+    buildArgs: { ...base.buildArgs, ...pairs(o.buildArg, 'in --build-arg') },
+    env,
+    keep: o.keep === true,
+  };
+
+  const outputs: Invocation['outputs'] = [{ format: (o.format as Format | undefined) ?? 'tty', file: o.output }];
+  for (const spec of (o.report as string[] | undefined) ?? []) {
+    const [format, file] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
+    if (!spec.includes('=') || !FORMATS.includes(format as Format) || !file) {
+      throw new UsageError(`Bad --report "${spec}": use FORMAT=FILE with FORMAT one of ${FORMATS.join(', ')}`);
+    }
+    outputs.push({ format: format as Format, file });
+  }
+  const color = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  return { options, gate: config?.gate, outputs, color };
+}
+
+function writeOutputs(subject: Subject, outputs: Invocation['outputs'], color: boolean): void {
+  for (const { format, file } of outputs) {
+    const text = render(format, subject, { color: color && !file, toolVersion: pkg.version });
+    if (!file) {
+      process.stdout.write(text);
+      continue;
+    }
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(file, text);
+  }
+  // With every report in files, a summary still reaches the person at the terminal.
+  if (outputs.every((o) => o.file)) process.stderr.write(render('tty', subject, { color: false, toolVersion: pkg.version }));
+}
+
+function progress() {
+  const tty = process.stderr.isTTY === true;
+  let shown = 0;
+  const clear = () => {
+    if (tty && shown) process.stderr.write(`\r${' '.repeat(shown)}\r`);
+    shown = 0;
+  };
+  const status = (line: string) => {
+    if (!tty) return;
+    const text = line.slice(0, (process.stderr.columns || 100) - 1);
+    process.stderr.write(`\r${text.padEnd(shown)}`);
+    shown = text.length;
+  };
+  return {
+    clear,
+    callbacks: {
+      onStatus: status,
+      onBuildProgress: tty ? (line: string) => status(`build: ${line.trim()}`) : undefined,
+      onNotice: (line: string) => {
+        clear();
+        process.stderr.write(`image-audit: ${line}\n`);
+      },
+    },
+  };
+}
+
+function parse(command: Command, argv: string[]): number | undefined {
   try {
-    program.parse(argv);
+    command.parse(argv, { from: 'user' });
+    return undefined;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const opts = program.opts();
-  const [target] = program.args;
-  const env: Record<string, string> = {};
-  for (const file of (opts.envFile as string[] | undefined) ?? []) Object.assign(env, readEnvFile(file));
-  for (const pair of (opts.env as string[] | undefined) ?? []) {
-    const parsed = parseEnvAssignment(pair, 'in --env');
-    if (parsed) env[parsed[0]] = parsed[1];
-  }
+}
 
-  const tty = process.stderr.isTTY === true;
-  const color = opts.color !== false && !process.env.NO_COLOR && (opts.output ? false : process.stdout.isTTY === true);
-  let lastStatusLength = 0;
-  const status = (line: string) => {
-    if (!tty) return;
-    const text = line.slice(0, (process.stderr.columns || 100) - 1);
-    process.stderr.write(`\r${text.padEnd(lastStatusLength)}`);
-    lastStatusLength = text.length;
-  };
-  const clearStatus = () => {
-    if (tty && lastStatusLength) process.stderr.write(`\r${' '.repeat(lastStatusLength)}\r`);
-    lastStatusLength = 0;
-  };
-
-  const report = await audit(target, {
-    only: opts.only as CheckId[] | undefined,
-    skip: opts.skip as CheckId[] | undefined,
-    sizeBudget: opts.sizeBudget,
-    shutdownBudget: opts.shutdownBudget,
-    init: opts.init,
-    dockerfile: opts.dockerfile,
-    buildArgs: buildArgs((opts.buildArg as string[] | undefined) ?? []),
-    target: opts.target,
-    env,
-    keep: opts.keep === true,
-    onBuildProgress: tty ? (line) => status(`build: ${line.trim()}`) : undefined,
-    onStatus: status,
-    onNotice: (line) => {
-      clearStatus();
-      process.stderr.write(`image-audit: ${line}\n`);
-    },
-  }).finally(clearStatus);
-
-  const rendered = opts.format === 'json' ? renderJson(report) : renderTty(report, { color });
-  if (opts.output) {
-    mkdirSync(path.dirname(path.resolve(opts.output)), { recursive: true });
-    writeFileSync(opts.output, rendered);
-    if (opts.format !== 'tty') process.stderr.write(renderTty(report, { color: false }));
-  } else process.stdout.write(rendered);
+async function auditCommand(args: string[]): Promise<number> {
+  const command = withAuditFlags(
+    new Command('image-audit')
+      .description('Prove, by running it, that a Node.js container image is production-ready.\nAlso: image-audit gate --help')
+      .argument('<target>', 'a build context directory, or an image reference already in the daemon')
+      .version(pkg.version, '-V, --version'),
+  );
+  const early = parse(command, args);
+  if (early !== undefined) return early;
+  const target = command.args[0];
+  const run = resolveInvocation(command, target);
+  const shown = progress();
+  const report = await audit(target, { ...run.options, ...shown.callbacks }).finally(shown.clear);
+  writeOutputs({ kind: 'audit', report }, run.outputs, run.color);
   return exitCodeFor(report);
+}
+
+function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThresholds> {
+  const out: Partial<GateThresholds> = {};
+  const number = (flag: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new UsageError(`Bad ${flag} "${value}": a percentage such as 10`);
+    return n;
+  };
+  const read = <T>(flag: string, value: string | undefined, parse: (v: string) => T | undefined): T | undefined => {
+    if (value === undefined) return undefined;
+    const parsed = parse(value);
+    if (parsed === undefined) throw new UsageError(`Bad ${flag} "${value}"`);
+    return parsed;
+  };
+  const set = <K extends keyof GateThresholds>(key: K, value: GateThresholds[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set('maxSizeGrowthPercent', number('--max-size-growth', o.maxSizeGrowth));
+  set('maxSizeGrowthBytes', read('--max-size-growth-bytes', o.maxSizeGrowthBytes, parseSize));
+  set('maxShutdownGrowthPercent', number('--max-shutdown-growth', o.maxShutdownGrowth));
+  set('maxShutdownGrowthMs', read('--max-shutdown-growth-ms', o.maxShutdownGrowthMs, parseDuration));
+  set('maxHealthyGrowthPercent', number('--max-healthy-growth', o.maxHealthyGrowth));
+  set('maxHealthyGrowthMs', read('--max-healthy-growth-ms', o.maxHealthyGrowthMs, parseDuration));
+  return out;
+}
+
+async function gateCommand(args: string[]): Promise<number> {
+  const command = withAuditFlags(
+    new Command('image-audit gate')
+      .description('May this image ship? Audit the candidate, compare it with the baseline (the previous release), exit 0 to ship.')
+      .argument('<candidate>', 'image reference (or build context) of the release candidate')
+      .option('-b, --baseline <image>', "baseline image, or 'auto': the highest semver tag of the same repository below the candidate's")
+      .option('--max-size-growth <percent>', 'size growth that fails the gate (default: 10)')
+      .option('--max-size-growth-bytes <size>', 'also fail above this absolute growth')
+      .option('--max-shutdown-growth <percent>', 'shutdown time growth that fails the gate, when also above --max-shutdown-growth-ms (default: 50)')
+      .option('--max-shutdown-growth-ms <duration>', '(default: 1s)')
+      .option('--max-healthy-growth <percent>', 'time-to-healthy growth that fails the gate, when also above --max-healthy-growth-ms (default: 50)')
+      .option('--max-healthy-growth-ms <duration>', '(default: 2s)'),
+  );
+  const early = parse(command, args);
+  if (early !== undefined) return early;
+  const candidate = command.args[0];
+  const run = resolveInvocation(command, candidate);
+  const o = command.opts();
+  const thresholds = { ...run.gate, ...thresholdsFrom(o) };
+  const shown = progress();
+  const report = await gate(candidate, { ...run.options, ...shown.callbacks, baseline: o.baseline ?? run.gate?.baseline, thresholds }).finally(shown.clear);
+  writeOutputs({ kind: 'gate', report }, run.outputs, run.color);
+  return gateExitCode(report);
 }
 
 function explain(err: unknown): number {
@@ -119,7 +227,9 @@ function explain(err: unknown): number {
 }
 
 export async function runCli(argv: string[]): Promise<never> {
-  const code = await main(argv).catch((err: unknown) => (interruptedBy() ? 130 : explain(err)));
+  const args = argv.slice(2);
+  const main = args[0] === 'gate' ? gateCommand(args.slice(1)) : auditCommand(args);
+  const code = await main.catch((err: unknown) => (interruptedBy() ? 130 : explain(err)));
   // On SIGINT/SIGTERM the reaper removes the containers and re-raises the signal: let that end us.
   if (interruptedBy()) return new Promise<never>(() => {});
   // stdout and stderr are synchronous for files and pipes on Linux; a daemon that never answered can
@@ -127,4 +237,3 @@ export async function runCli(argv: string[]): Promise<never> {
   process.stdout.write('', () => process.exit(code));
   return new Promise<never>(() => {});
 }
-

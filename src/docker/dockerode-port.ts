@@ -373,6 +373,11 @@ export class DockerodePort implements DockerPort {
     );
     return rows.map((row) => row.Id);
   }
+
+  async listImageTags(): Promise<string[]> {
+    const rows = await bounded(this.docker.listImages(), 'listing images');
+    return rows.flatMap((row) => row.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
+  }
 }
 
 interface TarEntry {

@@ -125,4 +125,6 @@ export interface DockerPort {
   /** Force-removes; a container already gone is not an error. */
   removeContainer(id: string): Promise<void>;
   listContainers(labelFilter: string): Promise<string[]>;
+  /** Every repo:tag the daemon has. */
+  listImageTags(): Promise<string[]>;
 }

@@ -3,8 +3,8 @@ import type { AuditReport, CheckResult, CheckStatus } from '../types.js';
 import { telling } from '../checks/healthcheck.js';
 import { formatBytes, formatMs } from '../units.js';
 
-const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', error: 'ERROR' };
-const COLOR: Record<CheckStatus, number> = { pass: 32, fail: 31, warn: 33, skip: 90, error: 35 };
+const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', error: 'ERROR', waived: 'WAIVE' };
+const COLOR: Record<CheckStatus, number> = { pass: 32, fail: 31, warn: 33, skip: 90, error: 35, waived: 36 };
 
 export interface TtyOptions {
   color: boolean;
@@ -67,9 +67,12 @@ export function renderTty(report: AuditReport, options: TtyOptions): string {
   for (const result of report.checks) {
     out.push(`${paint(result.status, MARK[result.status].padEnd(5))} ${result.id.padEnd(20)} ${result.message}`);
     for (const line of evidenceLines(result)) out.push(dim(`      ${line}`));
+    if (result.location && result.status !== 'pass' && result.status !== 'skip') {
+      out.push(dim(`      at ${result.location.file}:${result.location.line}: ${result.location.instruction.slice(0, 100)}`));
+    }
   }
   const s = report.summary;
   out.push('');
-  out.push(`${report.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.skip} skip, ${s.error} error (audit took ${formatMs(report.durationMs)})`);
+  out.push(`${report.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.skip} skip, ${s.error} error${s.waived ? `, ${s.waived} waived` : ''} (audit took ${formatMs(report.durationMs)})`);
   return `${out.join('\n')}\n`;
 }

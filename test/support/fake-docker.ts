@@ -72,6 +72,7 @@ export function fakeDocker(script: Script): DockerPort & { signals: string[]; re
       removed.push(id);
     },
     listContainers: async () => [],
+    listImageTags: async () => [],
   };
 }
 

@@ -26,7 +26,7 @@ const report: AuditReport = {
     }),
     result({ id: 'size-budget', evidence: { largestLayers: [{ size: '219.2 MB', createdBy: 'base' }] } }),
   ],
-  summary: { pass: 3, fail: 2, warn: 1, skip: 0, error: 0 },
+  summary: { pass: 3, fail: 2, warn: 1, skip: 0, error: 0, waived: 0 },
   durationMs: 5000,
 };
 

@@ -1,0 +1,155 @@
+// Finds, reads and validates the config: --config FILE, else image-audit.config.json, else the
+// `imageAudit` key of package.json — looked for in the build context, then the current directory.
+import { Ajv, type ErrorObject } from 'ajv';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readEnvFile } from '../cli/env-file.js';
+import { UsageError } from '../errors.js';
+import type { AuditOptions, CheckId, Waiver } from '../types.js';
+import { parseDuration, parseSize } from '../units.js';
+import { configSchema } from './schema.js';
+
+export const CONFIG_FILE = 'image-audit.config.json';
+
+export interface GateThresholds {
+  baseline?: string;
+  maxSizeGrowthPercent: number;
+  maxSizeGrowthBytes?: number;
+  maxShutdownGrowthPercent: number;
+  maxShutdownGrowthMs: number;
+  maxHealthyGrowthPercent: number;
+  maxHealthyGrowthMs: number;
+}
+
+/** A timing regresses only past both its percentage and its absolute bound: sub-second jitter is not a regression. */
+export const DEFAULT_GATE: GateThresholds = {
+  maxSizeGrowthPercent: 10,
+  maxShutdownGrowthPercent: 50,
+  maxShutdownGrowthMs: 1000,
+  maxHealthyGrowthPercent: 50,
+  maxHealthyGrowthMs: 2000,
+};
+
+export interface RawConfig {
+  sizeBudget?: string | number;
+  shutdownBudget?: string | number;
+  init?: string[];
+  only?: CheckId[];
+  skip?: CheckId[];
+  dockerfile?: string;
+  target?: string;
+  buildArgs?: Record<string, string>;
+  envFile?: string;
+  waivers?: Waiver[];
+  gate?: Partial<Record<keyof GateThresholds, string | number>>;
+}
+
+export interface LoadedConfig {
+  /** Where it came from, e.g. "/srv/app/image-audit.config.json" or "/srv/app/package.json#imageAudit". */
+  file: string;
+  options: AuditOptions;
+  gate: GateThresholds;
+}
+
+const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
+const validate = ajv.compile(configSchema);
+
+function describeError(error: ErrorObject): string {
+  const at = error.instancePath || '/';
+  if (error.keyword === 'additionalProperties') {
+    const allowed = Object.keys(schemaAt(error.schemaPath)?.properties ?? {});
+    return `${at}: unknown key "${(error.params as { additionalProperty: string }).additionalProperty}"${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
+  }
+  if (error.keyword === 'enum') return `${at}: must be one of ${(error.params as { allowedValues: string[] }).allowedValues.join(', ')}`;
+  if (error.keyword === 'pattern' && at.endsWith('/expires')) return `${at}: must be a date YYYY-MM-DD`;
+  if (error.keyword === 'required') return `${at}: missing "${(error.params as { missingProperty: string }).missingProperty}"`;
+  return `${at}: ${error.message}`;
+}
+
+/** The schema node an ajv error's schemaPath points at (for listing allowed keys). */
+function schemaAt(schemaPath: string): { properties?: object } | undefined {
+  let node: unknown = configSchema;
+  for (const part of schemaPath.replace(/^#\//, '').split('/').slice(0, -1)) node = (node as Record<string, unknown>)?.[part];
+  return node as { properties?: object } | undefined;
+}
+
+function fail(file: string, problems: string[]): never {
+  throw new UsageError(`Invalid config ${file}: ${problems[0]}`, problems.slice(1));
+}
+
+export function parseConfig(raw: unknown, file: string, baseDir: string): LoadedConfig {
+  if (!validate(raw)) fail(file, (validate.errors ?? []).map(describeError));
+  const config = raw as RawConfig;
+  const problems: string[] = [];
+  const size = (value: string | number | undefined, at: string) => {
+    if (value === undefined) return undefined;
+    const parsed = parseSize(value);
+    if (parsed === undefined) problems.push(`${at}: "${value}" is not a size (e.g. 250MB, 240MiB)`);
+    return parsed;
+  };
+  const ms = (value: string | number | undefined, at: string, fallback: number) => {
+    if (value === undefined) return fallback;
+    const parsed = parseDuration(value);
+    if (parsed === undefined) problems.push(`${at}: "${value}" is not a duration (e.g. 5s, 1500ms)`);
+    return parsed ?? fallback;
+  };
+  size(config.sizeBudget, '/sizeBudget');
+  ms(config.shutdownBudget, '/shutdownBudget', 0);
+  for (const [i, w] of (config.waivers ?? []).entries()) {
+    if (w.expires && Number.isNaN(Date.parse(`${w.expires}T00:00:00Z`))) problems.push(`/waivers/${i}/expires: "${w.expires}" is not a real date`);
+  }
+  const g = config.gate ?? {};
+  const gate: GateThresholds = {
+    baseline: g.baseline as string | undefined,
+    maxSizeGrowthPercent: (g.maxSizeGrowthPercent as number | undefined) ?? DEFAULT_GATE.maxSizeGrowthPercent,
+    maxSizeGrowthBytes: size(g.maxSizeGrowthBytes, '/gate/maxSizeGrowthBytes'),
+    maxShutdownGrowthPercent: (g.maxShutdownGrowthPercent as number | undefined) ?? DEFAULT_GATE.maxShutdownGrowthPercent,
+    maxShutdownGrowthMs: ms(g.maxShutdownGrowthMs, '/gate/maxShutdownGrowthMs', DEFAULT_GATE.maxShutdownGrowthMs),
+    maxHealthyGrowthPercent: (g.maxHealthyGrowthPercent as number | undefined) ?? DEFAULT_GATE.maxHealthyGrowthPercent,
+    maxHealthyGrowthMs: ms(g.maxHealthyGrowthMs, '/gate/maxHealthyGrowthMs', DEFAULT_GATE.maxHealthyGrowthMs),
+  };
+  if (problems.length) fail(file, problems);
+  const options: AuditOptions = {
+    sizeBudget: config.sizeBudget,
+    shutdownBudget: config.shutdownBudget,
+    init: config.init,
+    only: config.only,
+    skip: config.skip,
+    dockerfile: config.dockerfile,
+    target: config.target,
+    buildArgs: config.buildArgs,
+    env: config.envFile ? readEnvFile(path.resolve(baseDir, config.envFile)) : undefined,
+    waivers: config.waivers,
+  };
+  for (const key of Object.keys(options) as Array<keyof AuditOptions>) if (options[key] === undefined) delete options[key];
+  return { file, options, gate };
+}
+
+function readJson(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new UsageError(`Cannot read config ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** The config for a target, or undefined when there is none (defaults then apply). */
+export function loadConfig(opts: { configPath?: string; searchDirs: string[] }): LoadedConfig | undefined {
+  if (opts.configPath) {
+    const file = path.resolve(opts.configPath);
+    if (!existsSync(file)) throw new UsageError(`No config file at ${opts.configPath}`);
+    const raw = readJson(file);
+    const isPackageJson = path.basename(file) === 'package.json';
+    return parseConfig(isPackageJson ? ((raw as { imageAudit?: unknown }).imageAudit ?? {}) : raw, isPackageJson ? `${file}#imageAudit` : file, path.dirname(file));
+  }
+  for (const dir of opts.searchDirs) {
+    const file = path.join(dir, CONFIG_FILE);
+    if (existsSync(file)) return parseConfig(readJson(file), file, dir);
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      const section = (readJson(pkg) as { imageAudit?: unknown }).imageAudit;
+      if (section !== undefined) return parseConfig(section, `${pkg}#imageAudit`, dir);
+    }
+  }
+  return undefined;
+}

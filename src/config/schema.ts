@@ -1,0 +1,49 @@
+// The config file's shape (image-audit.config.json, or the `imageAudit` key of package.json), as a
+// JSON Schema validated with ajv. Unknown keys are errors: a typo must not silently do nothing.
+import { CHECK_IDS } from '../checks/registry.js';
+
+const sizeOrBytes = { type: ['string', 'number'], description: "a size such as '250MB' (decimal), '240MiB' (binary), or bytes" };
+const duration = { type: ['string', 'number'], description: "a duration such as '5s' or '1500ms', or milliseconds" };
+const checkIds = { type: 'array', items: { enum: CHECK_IDS } };
+const percent = { type: 'number', minimum: 0 };
+
+export const GATE_KEYS = {
+  baseline: { type: 'string', description: "an image reference, or 'auto' (the previous release tag)" },
+  maxSizeGrowthPercent: percent,
+  maxSizeGrowthBytes: sizeOrBytes,
+  maxShutdownGrowthPercent: percent,
+  maxShutdownGrowthMs: duration,
+  maxHealthyGrowthPercent: percent,
+  maxHealthyGrowthMs: duration,
+} as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    $schema: { type: 'string' },
+    sizeBudget: sizeOrBytes,
+    shutdownBudget: duration,
+    init: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 },
+    only: checkIds,
+    skip: checkIds,
+    dockerfile: { type: 'string', minLength: 1 },
+    target: { type: 'string', minLength: 1 },
+    buildArgs: { type: 'object', additionalProperties: { type: 'string' } },
+    envFile: { type: 'string', minLength: 1 },
+    waivers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['check', 'reason'],
+        properties: {
+          check: { enum: CHECK_IDS },
+          reason: { type: 'string', minLength: 1, pattern: '\\S' },
+          expires: { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' },
+        },
+      },
+    },
+    gate: { type: 'object', additionalProperties: false, properties: GATE_KEYS },
+  },
+} as const;

@@ -1,0 +1,57 @@
+// Baseline against candidate: the regressions the release gate measures. Pure: two reports in,
+// findings out.
+import type { GateThresholds } from '../config/load.js';
+import type { AuditReport, CheckId } from '../types.js';
+import { formatBytes, formatMs } from '../units.js';
+
+export interface Regression {
+  kind: 'size' | 'check' | 'shutdown' | 'healthy';
+  message: string;
+  checkId?: CheckId;
+}
+
+export interface Metrics {
+  sizeBytes: number;
+  shutdownMs?: number;
+  timeToHealthyMs?: number;
+}
+
+export function metricsOf(report: AuditReport): Metrics {
+  const shutdown = report.checks.find((c) => c.id === 'sigterm-shutdown')?.evidence as { exitedAfterMs?: number } | undefined;
+  const health = report.checks.find((c) => c.id === 'healthcheck');
+  const healthy = (health?.evidence.timeline as Array<{ status: string; atMs: number }> | undefined)?.find((t) => t.status === 'healthy');
+  return { sizeBytes: report.image.sizeBytes, shutdownMs: shutdown?.exitedAfterMs, timeToHealthyMs: healthy?.atMs };
+}
+
+const pct = (from: number, to: number) => (from === 0 ? (to === 0 ? 0 : Infinity) : ((to - from) / from) * 100);
+const signedPct = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
+
+function timing(kind: 'shutdown' | 'healthy', label: string, from: number | undefined, to: number | undefined, maxPct: number, maxMs: number): Regression[] {
+  if (from === undefined || to === undefined) return [];
+  const grew = to - from;
+  if (pct(from, to) > maxPct && grew > maxMs) {
+    return [{ kind, message: `${label} grew from ${formatMs(from)} to ${formatMs(to)} (${signedPct(pct(from, to))}, +${formatMs(grew)}; allowed ${maxPct}% and ${formatMs(maxMs)})` }];
+  }
+  return [];
+}
+
+export function findRegressions(baseline: AuditReport, candidate: AuditReport, t: GateThresholds): Regression[] {
+  const regressions: Regression[] = [];
+  const b = metricsOf(baseline);
+  const c = metricsOf(candidate);
+  const growth = c.sizeBytes - b.sizeBytes;
+  const growthPct = pct(b.sizeBytes, c.sizeBytes);
+  if (growthPct > t.maxSizeGrowthPercent || (t.maxSizeGrowthBytes !== undefined && growth > t.maxSizeGrowthBytes)) {
+    const allowed = [`${t.maxSizeGrowthPercent}%`, t.maxSizeGrowthBytes !== undefined ? formatBytes(t.maxSizeGrowthBytes) : ''].filter(Boolean).join(' and ');
+    regressions.push({ kind: 'size', message: `image grew from ${formatBytes(b.sizeBytes)} to ${formatBytes(c.sizeBytes)} (${signedPct(growthPct)}, +${formatBytes(growth)}; allowed ${allowed})` });
+  }
+  for (const before of baseline.checks) {
+    const now = candidate.checks.find((x) => x.id === before.id);
+    if (before.status === 'pass' && now && (now.status === 'fail' || now.status === 'error')) {
+      regressions.push({ kind: 'check', checkId: now.id, message: `${now.id} passed on the baseline and now ${now.status === 'fail' ? 'fails' : 'errors'}: ${now.message}` });
+    }
+  }
+  regressions.push(...timing('shutdown', 'shutdown time', b.shutdownMs, c.shutdownMs, t.maxShutdownGrowthPercent, t.maxShutdownGrowthMs));
+  regressions.push(...timing('healthy', 'time to healthy', b.timeToHealthyMs, c.timeToHealthyMs, t.maxHealthyGrowthPercent, t.maxHealthyGrowthMs));
+  return regressions;
+}

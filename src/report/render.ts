@@ -1,0 +1,55 @@
+// One audit (or gate), every consumer: the report in each format asked for.
+import type { GateReport } from '../gate/gate.js';
+import type { AuditReport } from '../types.js';
+import { renderGateTty } from './gate-tty.js';
+import { renderJson } from './json.js';
+import { renderJunit } from './junit.js';
+import { renderSarif } from './sarif.js';
+import { renderTty } from './tty.js';
+
+export const FORMATS = ['tty', 'json', 'junit', 'sarif'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export type Subject = { kind: 'audit'; report: AuditReport } | { kind: 'gate'; report: GateReport };
+
+export function render(format: Format, subject: Subject, opts: { color: boolean; toolVersion: string }): string {
+  if (subject.kind === 'audit') {
+    const { report } = subject;
+    switch (format) {
+      case 'tty':
+        return renderTty(report, opts);
+      case 'json':
+        return renderJson(report);
+      case 'junit':
+        return renderJunit([{ name: report.target, report }]);
+      case 'sarif':
+        return renderSarif(report, opts.toolVersion);
+    }
+  }
+  const gate = subject.report;
+  switch (format) {
+    case 'tty':
+      return renderGateTty(gate, opts);
+    case 'json':
+      return `${JSON.stringify(gate, null, 2)}\n`;
+    case 'junit': {
+      const suites = [{ name: `candidate ${gate.candidate.target}`, report: gate.candidate }];
+      if (gate.baseline) suites.push({ name: `baseline ${gate.baseline.ref}`, report: gate.baseline.report });
+      const kinds = [
+        ['size', 'image size growth'],
+        ['check', 'no check regressed'],
+        ['shutdown', 'shutdown time growth'],
+        ['healthy', 'time-to-healthy growth'],
+      ] as const;
+      const regressions = gate.baseline
+        ? [{
+            name: `regressions against ${gate.baseline.ref}`,
+            cases: kinds.map(([kind, name]) => ({ name, failure: gate.regressions.filter((r) => r.kind === kind).map((r) => r.message).join('; ') || undefined })),
+          }]
+        : [];
+      return renderJunit(suites, regressions);
+    }
+    case 'sarif':
+      return renderSarif(gate.candidate, opts.toolVersion);
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_GATE } from '../../src/config/load.js';
+import { previousRelease, splitRef } from '../../src/gate/baseline.js';
+import { findRegressions } from '../../src/gate/compare.js';
+import type { AuditReport, CheckResult } from '../../src/types.js';
+
+describe('previousRelease', () => {
+  const tags = ['team/api:1.0.0', 'team/api:v1.2.0', 'team/api:1.2.1-rc.1', 'team/api:1.3.0', 'team/api:latest', 'team/web:1.2.2', 'registry:5000/team/api:1.2.2'];
+  it('picks the highest semver tag of the same repository below the candidate', () => {
+    expect(previousRelease('team/api:1.3.0', tags)).toEqual({ ref: 'team/api:1.2.1-rc.1', version: '1.2.1-rc.1' });
+    expect(previousRelease('team/api:v1.2.1', tags)).toEqual({ ref: 'team/api:1.2.1-rc.1', version: '1.2.1-rc.1' });
+    expect(previousRelease('team/api:1.2.1-rc.1', tags)).toEqual({ ref: 'team/api:v1.2.0', version: '1.2.0' });
+  });
+  it('keeps registries with ports apart', () => {
+    expect(previousRelease('registry:5000/team/api:2.0.0', tags)).toEqual({ ref: 'registry:5000/team/api:1.2.2', version: '1.2.2' });
+    expect(splitRef('registry:5000/team/api')).toEqual({ repository: 'registry:5000/team/api' });
+  });
+  it('says why when there is no baseline', () => {
+    expect(previousRelease('team/api:1.0.0', tags)).toEqual({ reason: 'no tag of team/api below 1.0.0 in the daemon' });
+    expect(previousRelease('team/api:latest', tags)).toEqual({ reason: 'the candidate team/api:latest has no semver tag to compare with' });
+  });
+});
+
+const check = (id: CheckResult['id'], status: CheckResult['status'], evidence: Record<string, unknown> = {}): CheckResult => ({ id, title: id, status, message: `${id} ${status}`, evidence, durationMs: 0 });
+const report = (sizeBytes: number, checks: CheckResult[]): AuditReport => ({
+  target: 't',
+  image: { id: 'sha256:x', tags: [], sizeBytes },
+  checks,
+  summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, waived: 0 },
+  durationMs: 1,
+});
+const timed = (shutdownMs: number, healthyMs: number) => [
+  check('sigterm-shutdown', 'pass', { exitedAfterMs: shutdownMs }),
+  check('healthcheck', 'pass', { timeline: [{ status: 'starting', atMs: 10 }, { status: 'healthy', atMs: healthyMs }] }),
+];
+
+describe('findRegressions', () => {
+  it('flags size growth above the percentage', () => {
+    const found = findRegressions(report(200e6, []), report(221e6, []), DEFAULT_GATE);
+    expect(found).toEqual([{ kind: 'size', message: 'image grew from 200.0 MB to 221.0 MB (+10.5%, +21.0 MB; allowed 10%)' }]);
+    expect(findRegressions(report(200e6, []), report(219e6, []), DEFAULT_GATE)).toEqual([]);
+  });
+  it('flags size growth above an absolute bound when one is set', () => {
+    expect(findRegressions(report(200e6, []), report(206e6, []), { ...DEFAULT_GATE, maxSizeGrowthBytes: 5e6 })).toHaveLength(1);
+  });
+  it('flags a check that passed on the baseline and fails now, not one that was already failing', () => {
+    const before = report(1, [check('healthcheck', 'pass'), check('init-pid1', 'fail')]);
+    const after = report(1, [check('healthcheck', 'fail'), check('init-pid1', 'fail')]);
+    expect(findRegressions(before, after, DEFAULT_GATE).map((r) => r.checkId)).toEqual(['healthcheck']);
+  });
+  it('flags timings only past both the percentage and the absolute bound', () => {
+    expect(findRegressions(report(1, timed(200, 1000)), report(1, timed(900, 1500)), DEFAULT_GATE)).toEqual([]);
+    const slow = findRegressions(report(1, timed(200, 1000)), report(1, timed(4000, 5000)), DEFAULT_GATE);
+    expect(slow.map((r) => r.kind)).toEqual(['shutdown', 'healthy']);
+    expect(slow[0].message).toBe('shutdown time grew from 200 ms to 4.0 s (+1900.0%, +3.8 s; allowed 50% and 1.0 s)');
+  });
+});
