@@ -60,6 +60,20 @@ async function bounded<T>(promise: Promise<T>, what: string, ms = CALL_BOUND_MS)
   return result.value;
 }
 
+/** An image call whose 404 means the image is not there (inspect and history run side by side). */
+async function imageCall<T>(ref: string, call: Promise<T>, what: string): Promise<T> {
+  try {
+    return await bounded(call, what);
+  } catch (err) {
+    if (err instanceof DockerApiError && err.statusCode === 404) {
+      throw new ImageNotFoundError(`Image not found in the daemon: ${ref}`, [
+        'Build it first, or give a build context directory instead (nothing is pulled).',
+      ]);
+    }
+    throw err;
+  }
+}
+
 function nsToNumber(value: unknown): number {
   return typeof value === 'number' ? value : 0;
 }
@@ -140,17 +154,7 @@ export class DockerodePort implements DockerPort {
   }
 
   async inspectImage(ref: string): Promise<ImageInfo> {
-    let raw: Docker.ImageInspectInfo;
-    try {
-      raw = await bounded(this.docker.getImage(ref).inspect(), `inspecting image ${ref}`);
-    } catch (err) {
-      if (err instanceof DockerApiError && err.statusCode === 404) {
-        throw new ImageNotFoundError(`Image not found in the daemon: ${ref}`, [
-          'Build it first, or give a build context directory instead (nothing is pulled).',
-        ]);
-      }
-      throw err;
-    }
+    const raw = await imageCall(ref, this.docker.getImage(ref).inspect(), `inspecting image ${ref}`);
     const config = raw.Config ?? ({} as Docker.ImageInspectInfo['Config']);
     const hc = (config as { Healthcheck?: Record<string, unknown> }).Healthcheck;
     const test = Array.isArray(hc?.Test) ? (hc!.Test as string[]) : [];
@@ -180,7 +184,7 @@ export class DockerodePort implements DockerPort {
   }
 
   async imageHistory(ref: string): Promise<LayerHistory[]> {
-    const rows = (await bounded(this.docker.getImage(ref).history(), `reading the history of ${ref}`)) as Array<{
+    const rows = (await imageCall(ref, this.docker.getImage(ref).history(), `reading the history of ${ref}`)) as Array<{
       CreatedBy: string;
       Size: number;
       Created: number;

@@ -1,6 +1,8 @@
 // The ready-made suite (suites/) reads its target and options from the environment, so a CI job can
 // run it against any image without writing a test file.
+import { existsSync, statSync } from 'node:fs';
 import { parseEnvAssignment, readEnvFile } from '../cli/env-file.js';
+import { loadConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { AuditOptions, CheckId } from '../types.js';
 
@@ -15,6 +17,7 @@ export const SUITE_ENV = {
   IMAGE_AUDIT_ONLY: 'check ids to run, comma-separated',
   IMAGE_AUDIT_SKIP: 'check ids to leave out, comma-separated',
   IMAGE_AUDIT_ENV_FILE: 'file of KEY=VALUE lines for the audited containers',
+  IMAGE_AUDIT_CONFIG: 'config file (default: image-audit.config.json or package.json "imageAudit" in the target, then here)',
 } as const;
 
 const list = (value: string | undefined) => value?.split(',').map((v) => v.trim()).filter(Boolean);
@@ -30,7 +33,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): { target: string; option
     const parsed = parseEnvAssignment(pair, 'in IMAGE_AUDIT_BUILD_ARGS');
     if (parsed) buildArgs[parsed[0]] = parsed[1];
   }
-  const options: AuditOptions = {
+  const contextDir = existsSync(target) && statSync(target).isDirectory() ? target : undefined;
+  const config = loadConfig({ configPath: env.IMAGE_AUDIT_CONFIG || undefined, searchDirs: [...(contextDir ? [contextDir] : []), process.cwd()] });
+  const fromEnv: AuditOptions = {
     dockerfile: env.IMAGE_AUDIT_DOCKERFILE || undefined,
     buildArgs,
     target: env.IMAGE_AUDIT_BUILD_TARGET || undefined,
@@ -41,5 +46,11 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): { target: string; option
     skip: list(env.IMAGE_AUDIT_SKIP) as CheckId[] | undefined,
     env: env.IMAGE_AUDIT_ENV_FILE ? readEnvFile(env.IMAGE_AUDIT_ENV_FILE) : undefined,
   };
+  // The config file first, the variables over it.
+  const options: AuditOptions = { ...config?.options };
+  for (const [key, value] of Object.entries(fromEnv) as Array<[keyof AuditOptions, never]>) {
+    if (value !== undefined && !(key === 'buildArgs' && Object.keys(value).length === 0)) options[key] = value;
+  }
+  options.buildArgs = { ...config?.options.buildArgs, ...fromEnv.buildArgs };
   return { target, options };
 }

@@ -24,9 +24,12 @@ describe('image-audit on the compliant fixture with --format json --output', () 
   });
   it('exits 0 when nothing failed', () => expect(run.code, run.stderr).toBe(0));
   it('writes one JSON document of the documented shape', () => {
-    expect(Object.keys(report).sort()).toEqual(['checks', 'durationMs', 'image', 'summary', 'target']);
+    // The documented shape, plus `source` (what was built) and per check `location` (its Dockerfile line).
+    expect(Object.keys(report).sort()).toEqual(['checks', 'durationMs', 'image', 'source', 'summary', 'target']);
     expect(Object.keys(report.image).sort()).toEqual(['id', 'sizeBytes', 'tags']);
-    for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['durationMs', 'evidence', 'id', 'message', 'status', 'title']);
+    expect(report.source).toEqual({ contextDir: SERVICE_DIR, dockerfile: 'Dockerfile' });
+    for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['durationMs', 'evidence', 'id', 'location', 'message', 'status', 'title']);
+    expect(Object.keys(report.summary).sort()).toEqual(['error', 'fail', 'pass', 'skip', 'waived', 'warn']);
     expect(report.target).toBe(SERVICE_DIR);
   });
   it('prints the terminal summary on stderr when the report goes to a file', () => {

@@ -32,6 +32,12 @@ describe('optionsFromEnv', () => {
       env: { DATABASE_URL: 'postgres://db' },
     });
   });
+  it('reads the config file of the target, the variables over it', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'suite-config-'));
+    writeFileSync(path.join(dir, 'image-audit.config.json'), JSON.stringify({ sizeBudget: '100MB', shutdownBudget: '9s', waivers: [{ check: 'healthcheck', reason: 'IA-7' }] }));
+    const { options } = optionsFromEnv({ IMAGE_AUDIT_TARGET: dir, IMAGE_AUDIT_SIZE_BUDGET: '300MB' });
+    expect(options).toMatchObject({ sizeBudget: '300MB', shutdownBudget: '9s', waivers: [{ check: 'healthcheck', reason: 'IA-7' }] });
+  });
   it('names the variables when the target is missing', () => {
     expect(() => optionsFromEnv({})).toThrow(UsageError);
     expect(() => optionsFromEnv({})).toThrow(/IMAGE_AUDIT_SIZE_BUDGET: e.g. 250MB/);
