@@ -57,7 +57,11 @@ export async function audit(
   const began = clock.now();
   const settings = resolveSettings(options);
   const checks = selectChecks(options.only, options.skip);
-  const spec = typeof target === 'string' ? parseTarget(target, options) : target;
+  const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
+  if (options.buildTimeout !== undefined && !buildTimeoutMs) {
+    throw new UsageError(`Bad build timeout "${options.buildTimeout}": use a duration such as 20m`);
+  }
+  const spec = typeof target === 'string' ? parseTarget(target, { ...options, buildTimeoutMs }) : target;
   const docker = deps.docker ?? new DockerodePort();
   const needs = new Set<Need>(checks.flatMap((c) => c.needs));
   const phaseMs: Partial<Record<Need, number>> = {};

@@ -54,7 +54,7 @@ export interface AuditReport {
 
 /** Where the image comes from: a build context on disk, or an image already in the daemon. */
 export type TargetSpec =
-  | { kind: 'context'; dir: string; dockerfile?: string; buildArgs?: Record<string, string>; buildTarget?: string }
+  | { kind: 'context'; dir: string; dockerfile?: string; buildArgs?: Record<string, string>; buildTarget?: string; buildTimeoutMs?: number }
   | { kind: 'image'; ref: string };
 
 export interface AuditOptions {
@@ -72,6 +72,8 @@ export interface AuditOptions {
   dockerfile?: string;
   buildArgs?: Record<string, string>;
   target?: string;
+  /** The build is cancelled after this long, e.g. '20m' (default). */
+  buildTimeout?: string | number;
   /** Passed to every container the audit runs; values never appear in reports. */
   env?: Record<string, string>;
   /** Accepted failures, each with a reason and an optional expiry date. */

@@ -46,6 +46,7 @@ function withAuditFlags(command: Command): Command {
     .option('--build-arg <KEY=VALUE>', 'build argument (repeatable)', collect)
     .option('-f, --dockerfile <path>', 'Dockerfile, relative to the context (default: Dockerfile)')
     .option('--target <stage>', 'build this stage of a multi-stage Dockerfile')
+    .option('--build-timeout <duration>', 'cancel a build that takes longer (default: 20m)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the audited containers (repeatable; never printed)', collect)
     .option('--env-file <file>', 'file of KEY=VALUE lines for the audited containers', collect)
     .option('--keep', 'leave the audit containers in place for debugging')
@@ -79,6 +80,7 @@ function resolveInvocation(command: Command, target: string): Invocation {
     ...(o.init && { init: o.init }),
     ...(o.dockerfile && { dockerfile: o.dockerfile }),
     ...(o.target && { target: o.target }),
+    ...(o.buildTimeout && { buildTimeout: o.buildTimeout }),
     buildArgs: { ...base.buildArgs, ...pairs(o.buildArg, 'in --build-arg') },
     env,
     keep: o.keep === true,

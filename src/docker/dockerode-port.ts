@@ -131,15 +131,24 @@ export class DockerodePort implements DockerPort {
     };
     if (request.target) options.target = request.target;
     if (builder === 'buildkit') options.version = '2';
-    let stream: NodeJS.ReadableStream;
+    // A build that hangs (a step waiting on a network that never answers) is cancelled at the bound.
+    const abort = new AbortController();
+    options.abortSignal = abort.signal;
+    const timer = setTimeout(() => abort.abort(), request.timeoutMs);
+    let outcome: Awaited<ReturnType<typeof parseBuildStream>>;
     try {
-      stream = await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, options);
+      const stream = await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, options);
+      outcome = await parseBuildStream(stream as unknown as Readable, builder, request.onProgress);
     } catch (err) {
+      if (abort.signal.aborted) {
+        throw new BuildFailedError(`Build did not finish within ${Math.round(request.timeoutMs / 1000)} s and was cancelled`, undefined, []);
+      }
       const e = err as DockerodeError;
       if (isConnectionError(e)) throw toAuditError(err, 'building');
       throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`);
+    } finally {
+      clearTimeout(timer);
     }
-    const outcome = await parseBuildStream(stream as Readable, builder, request.onProgress);
     if (outcome.error !== undefined && outcome.failingOutput.length === 0 && !retried) {
       // The failing step ran in a concurrent build that BuildKit shared with ours; failures are not
       // cached, so one more build runs it here and shows its output.

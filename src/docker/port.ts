@@ -43,6 +43,8 @@ export interface BuildRequest {
   target?: string;
   /** Name given to the built image, e.g. node-image-audit/my-service:latest */
   tag: string;
+  /** The build is cancelled after this long. */
+  timeoutMs: number;
   onProgress?: (line: string) => void;
 }
 

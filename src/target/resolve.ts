@@ -14,14 +14,19 @@ export interface ResolvedTarget {
 }
 
 /** A path that exists as a directory is a build context; anything else is an image reference. */
-export function parseTarget(target: string, build: { dockerfile?: string; buildArgs?: Record<string, string>; target?: string } = {}): TargetSpec {
+export function parseTarget(
+  target: string,
+  build: { dockerfile?: string; buildArgs?: Record<string, string>; target?: string; buildTimeoutMs?: number } = {},
+): TargetSpec {
   const looksLikePath = target === '.' || target.startsWith('./') || target.startsWith('../') || path.isAbsolute(target);
-  if (existsSync(target) && statSync(target).isDirectory()) {
-    return { kind: 'context', dir: target, dockerfile: build.dockerfile, buildArgs: build.buildArgs, buildTarget: build.target };
+  if ((existsSync(target) && statSync(target).isDirectory()) || looksLikePath) {
+    return { kind: 'context', dir: target, dockerfile: build.dockerfile, buildArgs: build.buildArgs, buildTarget: build.target, buildTimeoutMs: build.buildTimeoutMs };
   }
-  if (looksLikePath) return { kind: 'context', dir: target, dockerfile: build.dockerfile, buildArgs: build.buildArgs, buildTarget: build.target };
   return { kind: 'image', ref: target };
 }
+
+/** Long enough for a cold `npm ci` of a large app on a small machine; a hung build still ends. */
+export const BUILD_TIMEOUT_MS = 20 * 60_000;
 
 function tagFor(dir: string, dockerfile: string, buildTarget?: string): string {
   const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '') || 'app';
@@ -41,6 +46,7 @@ export async function resolveTarget(docker: DockerPort, spec: TargetSpec, onProg
     buildArgs: spec.buildArgs ?? {},
     target: spec.buildTarget,
     tag,
+    timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
     onProgress,
   });
   return { imageRef: result.imageId, contextDir: context.dir, dockerfile: context.dockerfile, builder: result.builder };

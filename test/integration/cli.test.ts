@@ -163,3 +163,14 @@ describe('cleanup', () => {
     }
   });
 });
+
+describe('a build that hangs', () => {
+  it('is cancelled at --build-timeout with exit 3', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hang-'));
+    writeFileSync(path.join(dir, 'Dockerfile'), 'ARG NODE_IMAGE\nFROM ${NODE_IMAGE}\nRUN echo "waiting for a network that never answers"; sleep 120\n');
+    const run = await runCli([dir, ...nodeImageArg(), '--build-timeout', '4s']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('image-audit: Build did not finish within 4 s and was cancelled');
+    expect(run.elapsedMs).toBeLessThan(30_000);
+  });
+});
