@@ -110,6 +110,7 @@ export class DockerodePort implements DockerPort {
   }
 
   async build(request: BuildRequest): Promise<BuildResult> {
+    if (request.builder === 'classic') return this.buildWith('classic', request);
     try {
       return await this.buildWith('buildkit', request);
     } catch (err) {
@@ -379,9 +380,9 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  async listContainers(labelFilter: string): Promise<string[]> {
+  async listContainers(labelFilter?: string): Promise<string[]> {
     const rows = await bounded(
-      this.docker.listContainers({ all: true, filters: { label: [labelFilter] } }),
+      this.docker.listContainers({ all: true, ...(labelFilter ? { filters: { label: [labelFilter] } } : {}) }),
       'listing containers',
     );
     return rows.map((row) => row.Id);

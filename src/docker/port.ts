@@ -45,6 +45,8 @@ export interface BuildRequest {
   tag: string;
   /** The build is cancelled after this long. */
   timeoutMs: number;
+  /** 'auto' (default): BuildKit, the classic builder only where BuildKit is unavailable. */
+  builder?: 'auto' | 'classic';
   onProgress?: (line: string) => void;
 }
 
@@ -126,7 +128,8 @@ export interface DockerPort {
   logs(id: string, tailLines: number): Promise<string[]>;
   /** Force-removes; a container already gone is not an error. */
   removeContainer(id: string): Promise<void>;
-  listContainers(labelFilter: string): Promise<string[]>;
+  /** Every container (stopped ones too), or those with the label ("key" or "key=value"). */
+  listContainers(labelFilter?: string): Promise<string[]>;
   /** Every repo:tag the daemon has. */
   listImageTags(): Promise<string[]>;
 }

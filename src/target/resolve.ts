@@ -47,6 +47,8 @@ export async function resolveTarget(docker: DockerPort, spec: TargetSpec, onProg
     target: spec.buildTarget,
     tag,
     timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
+    // An escape hatch for daemons whose BuildKit misbehaves; classic semantics differ (see README).
+    builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
     onProgress,
   });
   return { imageRef: result.imageId, contextDir: context.dir, dockerfile: context.dockerfile, builder: result.builder };

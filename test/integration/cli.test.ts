@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { audit } from '../../src/audit.js';
 import { DockerodePort } from '../../src/docker/dockerode-port.js';
-import { PID_LABEL } from '../../src/docker/reaper.js';
+import { LABEL, PID_LABEL } from '../../src/docker/reaper.js';
 import type { AuditReport } from '../../src/types.js';
 import { runCli, startCli } from '../support/cli.js';
 import { SERVICE_DIR, fixture } from '../support/fixtures.js';
@@ -172,5 +172,32 @@ describe('a build that hangs', () => {
     expect(run.code).toBe(3);
     expect(run.stderr).toContain('image-audit: Build did not finish within 4 s and was cancelled');
     expect(run.elapsedMs).toBeLessThan(30_000);
+  });
+});
+
+describe('the classic builder (IMAGE_AUDIT_BUILDER=classic)', () => {
+  it('reports the failing step and its output, and leaves no intermediate container', async () => {
+    // Audits of other test files run meanwhile: only containers without our label can be the build's.
+    const unlabelled = async () => {
+      const ours = new Set(await docker.listContainers(LABEL));
+      return (await docker.listContainers()).filter((id) => !ours.has(id));
+    };
+    const before = new Set(await unlabelled());
+    const run = await runCli([SERVICE_DIR, ...nodeImageArg(), '-f', 'seed.Dockerfile'], { IMAGE_AUDIT_BUILDER: 'classic' });
+    expect(run.code).toBe(3);
+    expect(run.stderr).toContain('image-audit: Build failed at RUN npm run build: The command \'/bin/sh -c npm run build\' returned a non-zero code: 127');
+    expect(run.stderr).toContain('fake-tsc: not found');
+    const after = (await unlabelled()).filter((id) => !before.has(id));
+    expect(after).toEqual([]);
+  });
+});
+
+describe('--target STAGE', () => {
+  it('builds and audits that stage', async () => {
+    const run = await runCli([SERVICE_DIR, ...nodeImageArg(), '--target', 'deps', '--only', 'no-dev-dependencies', '--format', 'json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout) as AuditReport;
+    expect(report.image.tags).toEqual(['node-image-audit/service-deps:latest']);
+    expect(report.checks[0].location).toMatchObject({ file: 'Dockerfile', instruction: 'RUN npm ci --omit=dev' });
   });
 });
