@@ -21,7 +21,7 @@ export interface GateReport {
   baselineNote?: string;
   metrics: { candidate: Metrics; baseline?: Metrics };
   regressions: Regression[];
-  /** The candidate's failing checks (waived ones excluded). */
+  /** The candidate's failing checks that are not regressions (waived ones excluded). */
   failures: Array<{ id: string; message: string }>;
   thresholds: GateThresholds;
   durationMs: number;
@@ -48,7 +48,11 @@ export async function gate(candidate: string, options: GateOptions = {}, deps: A
   }
 
   const regressions = baseline ? findRegressions(baseline.report, candidateReport, thresholds) : [];
-  const failures = candidateReport.checks.filter((c) => c.status === 'fail').map((c) => ({ id: c.id, message: c.message }));
+  // A failing check that is already a regression is reported once, as the regression.
+  const regressed = new Set(regressions.map((r) => r.checkId).filter(Boolean));
+  const failures = candidateReport.checks
+    .filter((c) => c.status === 'fail' && !regressed.has(c.id))
+    .map((c) => ({ id: c.id, message: c.message }));
   return {
     verdict: regressions.length || failures.length ? 'do-not-ship' : 'ship',
     candidate: candidateReport,

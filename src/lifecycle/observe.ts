@@ -2,6 +2,7 @@
 // start → health timeline (or settle) → process table → stop signal → exit.
 // Everything is recorded as timestamped events; nothing here decides a verdict.
 import type { ContainerState, DockerPort, HealthcheckConfig, HealthProbe, ProcessRow } from '../docker/port.js';
+import { ContainerError } from '../errors.js';
 import { pollUntil, systemClock, withinMs, type Clock } from '../wait.js';
 import { buildProcessTree, type ProcessTree } from './process-tree.js';
 
@@ -226,11 +227,16 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       timeline.push({ atMs: sampled.atMs, event: 'processes', detail: `${sampled.count} processes` });
     } else {
       const state = await docker.inspectContainer(containerId);
-      if (state.running) {
-        const rows = await docker.processes(containerId);
+      const rows = state.running ? await docker.processes(containerId).catch(() => undefined) : undefined;
+      if (rows) {
         observation.processes = buildProcessTree(rows, state.pid);
         record('processes', `${rows.length} processes`);
-      } else noteExit(state);
+      } else {
+        // Stopped before or while we listed its processes: that exit is the observation.
+        const after = state.running ? await docker.inspectContainer(containerId) : state;
+        if (after.running) throw new ContainerError('Docker could not list the processes of the running container');
+        noteExit(after);
+      }
     }
   }
 
