@@ -24,7 +24,8 @@ if (!image) {
   const nodeImage = process.env.NODE_IMAGE || execFileSync('bash', [path.join(root, 'scripts/node-base-image.sh')], { encoding: 'utf8' }).trim();
   const built = spawnSync(process.execPath, [path.join(root, 'dist/cli/main.js'), path.join(root, 'fixtures/service'), '--build-arg', `NODE_IMAGE=${nodeImage}`, '--only', 'size-budget', '--format', 'json'], { encoding: 'utf8' });
   if (built.status !== 0) throw new Error(`build failed: ${built.stderr}`);
-  image = JSON.parse(built.stdout).image.tags[0];
+  const tags = JSON.parse(built.stdout).image.tags;
+  image = tags.find((t) => t.startsWith('node-image-audit/service')) ?? tags[0];
 }
 
 function floorOnce() {

@@ -6,7 +6,6 @@ import type { DockerPort } from './docker/port.js';
 import { ContainerReaper } from './docker/reaper.js';
 import { UsageError } from './errors.js';
 import { applyWaivers } from './checks/waivers.js';
-import { dockerfileLocator } from './facts/dockerfile.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
@@ -74,10 +73,16 @@ export async function audit(
     }
   };
 
-  await docker.ping();
+  // The ping answers "is there a daemon?" within its bound. A build must wait for it; an image
+  // reference is inspected meanwhile, and an unreachable daemon still gets the ping's message.
+  const pinged = docker.ping();
+  if (spec.kind === 'context') await pinged;
   options.onStatus?.(spec.kind === 'context' ? `building ${spec.dir}` : `inspecting ${spec.ref}`);
   const resolved = await resolveTarget(docker, spec, options.onBuildProgress);
-  const basics = await timed('image', () => gatherImageBasics(docker, resolved.imageRef));
+  const gathering = timed('image', () => gatherImageBasics(docker, resolved.imageRef));
+  gathering.catch(() => undefined); // the ping's error, when there is one, is the one to report
+  await pinged;
+  const basics = await gathering;
 
   let files: FileFacts | undefined;
   let lifecycle: LifecycleObservation | undefined;
@@ -115,7 +120,7 @@ export async function audit(
   if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
   const input: CheckInput = { basics, files, lifecycle, settings };
-  const locate = resolved.contextDir && resolved.dockerfile ? locatorFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
+  const locate = resolved.contextDir && resolved.dockerfile ? await locatorFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
   const largestLayer = [...basics.history].sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
   const results = applyWaivers(
     checks.map((check) => ({ ...runCheck(check, input, phaseMs), location: locate?.(check.id, largestLayer) })),
@@ -138,7 +143,9 @@ export function summarise(results: CheckResult[]): Record<CheckStatus, number> {
   return summary;
 }
 
-function locatorFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
+/** Only built images have a Dockerfile to point into; the parser is loaded for them alone. */
+async function locatorFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
+  const { dockerfileLocator } = await import('./facts/dockerfile.js');
   const content = readFileSync(path.join(contextDir, dockerfile), 'utf8');
   return dockerfileLocator(dockerfile, content, spec.kind === 'context' ? spec.buildTarget : undefined);
 }

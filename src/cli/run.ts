@@ -9,7 +9,6 @@ import { CHECK_IDS } from '../checks/registry.js';
 import { loadConfig, type GateThresholds } from '../config/load.js';
 import { interruptedBy } from '../docker/reaper.js';
 import { AuditError, BuildFailedError, UsageError } from '../errors.js';
-import { gate, gateExitCode } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { FORMATS, render, type Format, type Subject } from '../report/render.js';
 import type { AuditOptions, CheckId } from '../types.js';
@@ -210,6 +209,7 @@ async function gateCommand(args: string[]): Promise<number> {
   const run = resolveInvocation(command, candidate);
   const o = command.opts();
   const thresholds = { ...run.gate, ...thresholdsFrom(o) };
+  const { gate, gateExitCode } = await import('../gate/gate.js');
   const shown = progress();
   const report = await gate(candidate, { ...run.options, ...shown.callbacks, baseline: o.baseline ?? run.gate?.baseline, thresholds }).finally(shown.clear);
   writeOutputs({ kind: 'gate', report }, run.outputs, run.color);

@@ -1,6 +1,7 @@
 // Finds, reads and validates the config: --config FILE, else image-audit.config.json, else the
 // `imageAudit` key of package.json — looked for in the build context, then the current directory.
-import { Ajv, type ErrorObject } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readEnvFile } from '../cli/env-file.js';
@@ -51,8 +52,16 @@ export interface LoadedConfig {
   gate: GateThresholds;
 }
 
-const ajv = new Ajv({ allErrors: true, allowUnionTypes: true });
-const validate = ajv.compile(configSchema);
+// Compiled on first use: most runs have no config file, and ajv costs ~100 ms to load and compile.
+let validator: ValidateFunction | undefined;
+function validateConfig(raw: unknown): ValidateFunction {
+  if (!validator) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(configSchema);
+  }
+  validator(raw);
+  return validator;
+}
 
 function describeError(error: ErrorObject): string {
   const at = error.instancePath || '/';
@@ -78,7 +87,8 @@ function fail(file: string, problems: string[]): never {
 }
 
 export function parseConfig(raw: unknown, file: string, baseDir: string): LoadedConfig {
-  if (!validate(raw)) fail(file, (validate.errors ?? []).map(describeError));
+  const validate = validateConfig(raw);
+  if (validate.errors?.length) fail(file, validate.errors.map(describeError));
   const config = raw as RawConfig;
   const problems: string[] = [];
   const size = (value: string | number | undefined, at: string) => {
