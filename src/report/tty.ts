@@ -73,6 +73,6 @@ export function renderTty(report: AuditReport, options: TtyOptions): string {
   }
   const s = report.summary;
   out.push('');
-  out.push(`${report.checks.length} checks: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.skip} skip, ${s.error} error${s.waived ? `, ${s.waived} waived` : ''} (audit took ${formatMs(report.durationMs)})`);
+  out.push(`${report.checks.length} check${report.checks.length === 1 ? "" : "s"}: ${s.pass} pass, ${s.fail} fail, ${s.warn} warn, ${s.skip} skip, ${s.error} error${s.waived ? `, ${s.waived} waived` : ''} (audit took ${formatMs(report.durationMs)})`);
   return `${out.join('\n')}\n`;
 }
