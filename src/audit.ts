@@ -1,13 +1,13 @@
 // The audit: target → image facts → one observed lifecycle → checks → report.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Check, CheckInput, CheckSettings, Need } from './checks/check.js';
 import { CHECKS, CHECK_IDS } from './checks/registry.js';
+import { applyWaivers } from './checks/waivers.js';
 import { DockerodePort } from './docker/dockerode-port.js';
 import type { DockerPort } from './docker/port.js';
 import { ContainerReaper } from './docker/reaper.js';
 import { UsageError } from './errors.js';
-import { applyWaivers } from './checks/waivers.js';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
