@@ -12,6 +12,16 @@ export function parseEnvAssignment(text: string, where: string): [string, string
   return inherited === undefined ? undefined : [key, inherited];
 }
 
+/** KEY=VALUE items (--env, --build-arg, IMAGE_AUDIT_BUILD_ARGS) as a record; later keys win. */
+export function parseAssignments(items: string[] | undefined, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items ?? []) {
+    const parsed = parseEnvAssignment(item, where);
+    if (parsed) out[parsed[0]] = parsed[1];
+  }
+  return out;
+}
+
 export function readEnvFile(file: string): Record<string, string> {
   let text: string;
   try {

@@ -2,32 +2,23 @@
 //   image-audit [options] <target>
 //   image-audit gate [options] <candidate> [--baseline <image>|auto]
 import { Command, CommanderError, Option } from 'commander';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
-import { loadConfig, type GateThresholds } from '../config/load.js';
+import { loadConfigFor, type GateThresholds } from '../config/load.js';
 import { interruptedBy } from '../docker/reaper.js';
 import { AuditError, BuildFailedError, UsageError } from '../errors.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { FORMATS, render, type Format, type Subject } from '../report/render.js';
 import type { AuditOptions, CheckId } from '../types.js';
 import { parseDuration, parseSize } from '../units.js';
-import { parseEnvAssignment, readEnvFile } from './env-file.js';
+import { parseAssignments, readEnvFile } from './env-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-
-function pairs(items: string[] | undefined, where: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of items ?? []) {
-    const parsed = parseEnvAssignment(item, where);
-    if (parsed) out[parsed[0]] = parsed[1];
-  }
-  return out;
-}
 
 /** The flags the audit and the gate share. Defaults live in audit() and the config, not here, so a
  * flag given on the command line is exactly one whose value is set. */
@@ -64,12 +55,11 @@ interface Invocation {
 /** Config file first, then the command line over it. */
 function resolveInvocation(command: Command, target: string): Invocation {
   const o = command.opts();
-  const contextDir = existsSync(target) && statSync(target).isDirectory() ? target : undefined;
-  const config = loadConfig({ configPath: o.config, searchDirs: [...(contextDir ? [contextDir] : []), process.cwd()] });
+  const config = loadConfigFor(target, o.config);
   const base = config?.options ?? {};
   const env: Record<string, string> = { ...base.env };
   for (const file of (o.envFile as string[] | undefined) ?? []) Object.assign(env, readEnvFile(file));
-  Object.assign(env, pairs(o.env, 'in --env'));
+  Object.assign(env, parseAssignments(o.env, 'in --env'));
   const options: AuditOptions = {
     ...base,
     ...(o.only && { only: o.only as CheckId[] }),
@@ -80,7 +70,7 @@ function resolveInvocation(command: Command, target: string): Invocation {
     ...(o.dockerfile && { dockerfile: o.dockerfile }),
     ...(o.target && { target: o.target }),
     ...(o.buildTimeout && { buildTimeout: o.buildTimeout }),
-    buildArgs: { ...base.buildArgs, ...pairs(o.buildArg, 'in --build-arg') },
+    buildArgs: { ...base.buildArgs, ...parseAssignments(o.buildArg, 'in --build-arg') },
     env,
     keep: o.keep === true,
   };

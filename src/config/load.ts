@@ -2,7 +2,7 @@
 // `imageAudit` key of package.json — looked for in the build context, then the current directory.
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { createRequire } from 'node:module';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readEnvFile } from '../cli/env-file.js';
 import { UsageError } from '../errors.js';
@@ -141,6 +141,13 @@ function readJson(file: string): unknown {
   } catch (err) {
     throw new UsageError(`Cannot read config ${file}: ${(err as Error).message}`);
   }
+}
+
+/** The config for an audit target: --config when given, else searched in the target's build
+ * context (when it is a directory), then the current directory. */
+export function loadConfigFor(target: string, configPath?: string): LoadedConfig | undefined {
+  const contextDir = existsSync(target) && statSync(target).isDirectory() ? [target] : [];
+  return loadConfig({ configPath, searchDirs: [...contextDir, process.cwd()] });
 }
 
 /** The config for a target, or undefined when there is none (defaults then apply). */

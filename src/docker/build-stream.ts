@@ -29,6 +29,8 @@ export interface BuildOutcome {
   /** e.g. "[builder 5/5] RUN npm run build" or "Step 6/12 : RUN npm run build" */
   failingStep?: string;
   failingOutput: string[];
+  /** BuildKit shared the failing step with a concurrent build, so this stream never saw it fail. */
+  failedElsewhere?: boolean;
   log: string[];
 }
 
@@ -138,6 +140,7 @@ export async function parseBuildStream(
       error,
       failingStep: digest ? vertexNames.get(digest) : command ? `RUN ${command}` : undefined,
       failingOutput: digest ? (vertexOutput.get(digest) ?? []) : [],
+      failedElsewhere: failingVertex === undefined,
       log,
     };
   }

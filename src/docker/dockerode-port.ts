@@ -150,7 +150,7 @@ export class DockerodePort implements DockerPort {
     } finally {
       clearTimeout(timer);
     }
-    if (outcome.error !== undefined && outcome.failingOutput.length === 0 && !retried) {
+    if (outcome.error !== undefined && outcome.failedElsewhere && !retried) {
       // The failing step ran in a concurrent build that BuildKit shared with ours; failures are not
       // cached, so one more build runs it here and shows its output.
       return this.buildWith(builder, request, true);

@@ -1,8 +1,7 @@
 // The ready-made suite (suites/) reads its target and options from the environment, so a CI job can
 // run it against any image without writing a test file.
-import { existsSync, statSync } from 'node:fs';
-import { parseEnvAssignment, readEnvFile } from '../cli/env-file.js';
-import { loadConfig } from '../config/load.js';
+import { parseAssignments, readEnvFile } from '../cli/env-file.js';
+import { loadConfigFor } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import type { AuditOptions, CheckId } from '../types.js';
 
@@ -28,13 +27,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): { target: string; option
     const vars = Object.entries(SUITE_ENV).map(([name, what]) => `  ${name}: ${what}`).join('\n');
     throw new UsageError(`IMAGE_AUDIT_TARGET is not set: the suite needs a target. The variables it reads:\n${vars}`);
   }
-  const buildArgs: Record<string, string> = {};
-  for (const pair of (env.IMAGE_AUDIT_BUILD_ARGS ?? '').split(/[,\n]/).map((p) => p.trim()).filter(Boolean)) {
-    const parsed = parseEnvAssignment(pair, 'in IMAGE_AUDIT_BUILD_ARGS');
-    if (parsed) buildArgs[parsed[0]] = parsed[1];
-  }
-  const contextDir = existsSync(target) && statSync(target).isDirectory() ? target : undefined;
-  const config = loadConfig({ configPath: env.IMAGE_AUDIT_CONFIG || undefined, searchDirs: [...(contextDir ? [contextDir] : []), process.cwd()] });
+  const buildArgItems = (env.IMAGE_AUDIT_BUILD_ARGS ?? '').split(/[,\n]/).map((p) => p.trim()).filter(Boolean);
+  const buildArgs = parseAssignments(buildArgItems, 'in IMAGE_AUDIT_BUILD_ARGS');
+  const config = loadConfigFor(target, env.IMAGE_AUDIT_CONFIG || undefined);
   const fromEnv: AuditOptions = {
     dockerfile: env.IMAGE_AUDIT_DOCKERFILE || undefined,
     buildArgs,

@@ -53,6 +53,7 @@ describe('parseBuildStream (BuildKit)', () => {
     expect(outcome.failingStep).toBe('[builder 8/8] RUN npm run build');
     expect(outcome.failingOutput).toEqual(['> build', 'sh: 1: fake-tsc: not found']);
     expect(outcome.error).toContain('exit code: 127');
+    expect(outcome.failedElsewhere).toBe(false);
     expect(progress[0]).toBe('[builder 8/8] RUN npm run build');
   });
   it('reads the failing step from the message when a shared build failed it elsewhere', async () => {
@@ -65,6 +66,7 @@ describe('parseBuildStream (BuildKit)', () => {
     );
     expect(outcome.failingStep).toBe('RUN npm run build');
     expect(outcome.failingOutput).toEqual([]);
+    expect(outcome.failedElsewhere).toBe(true);
   });
   it('takes the image id from moby.image.id', async () => {
     const outcome = await parseBuildStream(lines(JSON.stringify({ id: 'moby.image.id', aux: { ID: 'sha256:def' } })), 'buildkit');
