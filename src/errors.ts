@@ -46,3 +46,11 @@ export class DockerApiError extends CouldNotAuditError {
     super(message);
   }
 }
+
+/** The caller aborted the audit (the CLI: SIGINT/SIGTERM). Nothing was concluded: no report is written. */
+export class AuditInterruptedError extends AuditError {
+  readonly exitCode = 3;
+  constructor(readonly reason: string = 'interrupted') {
+    super(`audit interrupted (${reason}): no verdict was reached`);
+  }
+}

@@ -88,4 +88,20 @@ export interface AuditOptions {
   onStatus?: (line: string) => void;
   /** Things the user should see even without a terminal (kept containers, a builder fallback). */
   onNotice?: (line: string) => void;
+  /** Aborts the audit: every wait, stream and daemon call stops; audit() rejects with AuditInterruptedError. */
+  signal?: AbortSignal;
+  /** Caps the whole wait for the app to be up (healthy or settled), e.g. '2m' (default). */
+  healthTimeout?: string | number;
+  /** Memory limit of the audited container, e.g. '512MiB' (default 1GiB); 0 means no limit. */
+  memory?: string | number;
+  /** Pids limit of the audited container (default 512); 0 means no limit. */
+  pidsLimit?: number;
+  /** Network of the audited container: 'bridge' (default), 'none', or a network name. */
+  network?: string;
+  /** The app's TCP port for probes that need it (default: the image's first EXPOSEd TCP port). */
+  port?: number;
+  /** Request path of the graceful-drain probe (default '/'). */
+  drainPath?: string;
+  /** Also run the costly probes (see the README). */
+  deep?: boolean;
 }
