@@ -14,6 +14,6 @@ node -e '
   const r = JSON.parse(require("fs").readFileSync(".vitest-results/results.json", "utf8"));
   console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
 ' || true
-left=$(docker ps -aq --filter label=io.github.node-image-audit | wc -l)
+left=$(docker ps -aq --filter label=io.github.node-image-audit.session | wc -l)
 if [ "$left" -gt 0 ]; then echo "test: $left audit container(s) left on the daemon" >&2; status=1; fi
 exit $status

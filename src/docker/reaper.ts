@@ -1,12 +1,21 @@
 // Every container an audit creates carries our labels and is removed when the audit ends (finally),
 // and also when our own process gets SIGINT/SIGTERM mid-audit.
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { DockerPort } from './port.js';
 
 export const LABEL = 'io.github.node-image-audit';
 export const AUDIT_ID_LABEL = `${LABEL}.audit-id`;
 /** The pid of the process that ran the audit: tells which containers a (dead) run left behind. */
 export const PID_LABEL = `${LABEL}.pid`;
+/** Which run made the container: IMAGE_AUDIT_SESSION when set (a test run sets it for all its workers), else host:pid. */
+export const SESSION_LABEL = `${LABEL}.session`;
+/** The host the auditing process runs on: a pid means something only there. */
+export const HOST_LABEL = `${LABEL}.host`;
+
+export function sessionId(): string {
+  return process.env.IMAGE_AUDIT_SESSION || `${hostname()}:${process.pid}`;
+}
 
 const active = new Set<ContainerReaper>();
 let signalsInstalled = false;
@@ -56,7 +65,7 @@ export class ContainerReaper {
   }
 
   get labels(): Record<string, string> {
-    return { [LABEL]: 'true', [AUDIT_ID_LABEL]: this.auditId, [PID_LABEL]: String(process.pid) };
+    return { [LABEL]: 'true', [AUDIT_ID_LABEL]: this.auditId, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname(), [SESSION_LABEL]: sessionId() };
   }
 
   track(containerId: string): void {
