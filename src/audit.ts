@@ -1,13 +1,13 @@
 // The audit: target → image facts → one observed lifecycle → checks → report.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Check, CheckInput, CheckSettings, Need } from './checks/check.js';
+import { docPath, type Check, type CheckInput, type CheckSettings, type Need } from './checks/check.js';
 import { CHECKS, CHECK_IDS } from './checks/registry.js';
 import { applyWaivers } from './checks/waivers.js';
 import { DockerodePort } from './docker/dockerode-port.js';
-import type { DockerPort } from './docker/port.js';
-import { ContainerReaper } from './docker/reaper.js';
-import { UsageError } from './errors.js';
+import type { DaemonInfo, DockerPort } from './docker/port.js';
+import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
+import { AuditInterruptedError, UsageError } from './errors.js';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
@@ -15,28 +15,65 @@ import type { AuditOptions, AuditReport, CheckId, CheckResult, CheckStatus, Targ
 import { parseDuration, parseSize } from './units.js';
 import { systemClock } from './wait.js';
 
-export const DEFAULTS = { sizeBudget: '250MB', shutdownBudget: '5s', init: ['dumb-init'] } as const;
+export const DEFAULTS = {
+  sizeBudget: '250MB',
+  shutdownBudget: '5s',
+  init: ['dumb-init'],
+  healthTimeout: '2m',
+  memory: '1GiB',
+  pidsLimit: 512,
+  network: 'bridge',
+  drainPath: '/',
+} as const;
 
-export function resolveSettings(options: AuditOptions): CheckSettings {
+export interface ResolvedSettings extends CheckSettings {
+  healthTimeoutMs: number;
+  memoryBytes: number;
+  pidsLimit: number;
+  network: string;
+}
+
+export function resolveSettings(options: AuditOptions): ResolvedSettings {
   const sizeBudgetBytes = parseSize(options.sizeBudget ?? DEFAULTS.sizeBudget);
   if (sizeBudgetBytes === undefined) {
     throw new UsageError(`Bad size budget "${options.sizeBudget}": use a size such as 250MB, 240MiB or 1GB`);
   }
-  const shutdownBudgetMs = parseDuration(options.shutdownBudget ?? DEFAULTS.shutdownBudget);
-  if (shutdownBudgetMs === undefined || shutdownBudgetMs <= 0) {
-    throw new UsageError(`Bad shutdown budget "${options.shutdownBudget}": use a duration such as 5s or 1500ms`);
-  }
+  const duration = (value: string | number | undefined, fallback: string, what: string, flag: string) => {
+    const ms = parseDuration(value ?? fallback);
+    if (ms === undefined || ms <= 0) throw new UsageError(`Bad ${what} "${value}": use a duration such as ${fallback} (${flag})`);
+    return ms;
+  };
+  const shutdownBudgetMs = duration(options.shutdownBudget, DEFAULTS.shutdownBudget, 'shutdown budget', '--shutdown-budget');
+  const healthTimeoutMs = duration(options.healthTimeout, DEFAULTS.healthTimeout, 'health timeout', '--health-timeout');
+  const memoryBytes = parseSize(options.memory ?? DEFAULTS.memory);
+  if (memoryBytes === undefined) throw new UsageError(`Bad memory limit "${options.memory}": use a size such as 512MiB, or 0 for none`);
+  const pidsLimit = options.pidsLimit ?? DEFAULTS.pidsLimit;
+  if (!Number.isInteger(pidsLimit) || pidsLimit < 0) throw new UsageError(`Bad pids limit "${options.pidsLimit}": a whole number, or 0 for none`);
   const acceptedInits = options.init?.length ? options.init : [...DEFAULTS.init];
-  return { sizeBudgetBytes, shutdownBudgetMs, acceptedInits };
+  return {
+    sizeBudgetBytes,
+    shutdownBudgetMs,
+    acceptedInits,
+    healthTimeoutMs,
+    memoryBytes,
+    pidsLimit,
+    network: options.network || DEFAULTS.network,
+    port: options.port,
+    drainPath: options.drainPath || DEFAULTS.drainPath,
+    deep: options.deep === true,
+  };
 }
 
-export function selectChecks(only?: string[], skip?: string[]): Check[] {
+export function selectChecks(only?: string[], skip?: string[], deep = false): Check[] {
   for (const id of [...(only ?? []), ...(skip ?? [])]) {
     if (!CHECK_IDS.includes(id as CheckId)) {
       throw new UsageError(`Unknown check id "${id}": the checks are ${CHECK_IDS.join(', ')}`);
     }
   }
-  return CHECKS.filter((c) => (!only?.length || only.includes(c.id)) && !skip?.includes(c.id));
+  // A deep probe runs with --deep, or when named in --only.
+  const selected = CHECKS.filter((c) => (only?.length ? only.includes(c.id) : !c.deep || deep) && !skip?.includes(c.id));
+  if (!selected.length) throw new UsageError(`No check left to run: --only ${(only ?? []).join(',') || '(all)'} --skip ${(skip ?? []).join(',')}`);
+  return selected;
 }
 
 function envList(env: Record<string, string> | undefined): string[] {
@@ -47,15 +84,29 @@ export interface AuditDependencies {
   docker?: DockerPort;
 }
 
-export async function audit(
-  target: string | TargetSpec,
-  options: AuditOptions = {},
-  deps: AuditDependencies = {},
-): Promise<AuditReport> {
+/** The image's first EXPOSEd TCP port, e.g. "3000/tcp" → 3000. */
+function exposedTcpPort(exposed: string[]): number | undefined {
+  const tcp = exposed.map((p) => /^(\d+)(?:\/tcp)?$/.exec(p)).find(Boolean);
+  return tcp ? Number(tcp[1]) : undefined;
+}
+
+export async function audit(target: string | TargetSpec, options: AuditOptions = {}, deps: AuditDependencies = {}): Promise<AuditReport> {
+  const aborted = () => options.signal?.aborted === true;
+  try {
+    return await runAudit(target, options, deps);
+  } catch (err) {
+    // Whatever failed after an abort (a removed container, a destroyed stream) is the abort's doing.
+    if (aborted()) throw err instanceof AuditInterruptedError ? err : new AuditInterruptedError(String(options.signal?.reason?.message ?? options.signal?.reason ?? 'aborted'));
+    throw err;
+  }
+}
+
+async function runAudit(target: string | TargetSpec, options: AuditOptions, deps: AuditDependencies): Promise<AuditReport> {
   const clock = systemClock;
   const began = clock.now();
+  const signal = options.signal ?? new AbortController().signal;
   const settings = resolveSettings(options);
-  const checks = selectChecks(options.only, options.skip);
+  const checks = selectChecks(options.only, options.skip, settings.deep);
   const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
   if (options.buildTimeout !== undefined && !buildTimeoutMs) {
     throw new UsageError(`Bad build timeout "${options.buildTimeout}": use a duration such as 20m`);
@@ -63,8 +114,8 @@ export async function audit(
   const spec = typeof target === 'string' ? parseTarget(target, { ...options, buildTimeoutMs }) : target;
   const docker = deps.docker ?? new DockerodePort();
   const needs = new Set<Need>(checks.flatMap((c) => c.needs));
-  const phaseMs: Partial<Record<Need, number>> = {};
-  const timed = async <T>(need: Need, work: () => Promise<T>): Promise<T> => {
+  const phaseMs: Partial<Record<Need | 'observe', number>> = {};
+  const timed = async <T>(need: Need | 'observe', work: () => Promise<T>): Promise<T> => {
     const start = clock.now();
     try {
       return await work();
@@ -72,58 +123,156 @@ export async function audit(
       phaseMs[need] = Math.round(clock.now() - start);
     }
   };
+  const throwIfAborted = () => {
+    if (signal.aborted) throw new AuditInterruptedError(String(signal.reason?.message ?? signal.reason ?? 'aborted'));
+  };
 
   // The ping answers "is there a daemon?" within its bound. A build must wait for it; an image
   // reference is inspected meanwhile, and an unreachable daemon still gets the ping's message.
   const pinged = docker.ping();
+  pinged.catch(() => undefined);
   if (spec.kind === 'context') await pinged;
+  // Containers of audits whose process is gone (SIGKILL, a daemon restart) are removed on the way.
+  const reaped = pinged.then(() => reapAbandoned(docker)).catch(() => 0);
+  const runsContainer = needs.has('lifecycle') || needs.has('runtime');
+  const daemonInfo: Promise<DaemonInfo | undefined> = runsContainer ? pinged.then(() => docker.info()).catch(() => undefined) : Promise.resolve(undefined);
   options.onStatus?.(spec.kind === 'context' ? `building ${spec.dir}` : `inspecting ${spec.ref}`);
-  const resolved = await resolveTarget(docker, spec, options.onBuildProgress);
+  const resolved = await resolveTarget(docker, spec, options.onBuildProgress, signal);
+  throwIfAborted();
   const gathering = timed('image', () => gatherImageBasics(docker, resolved.imageRef));
   gathering.catch(() => undefined); // the ping's error, when there is one, is the one to report
   await pinged;
   const basics = await gathering;
+  throwIfAborted();
 
   let files: FileFacts | undefined;
   let lifecycle: LifecycleObservation | undefined;
+  let lifecycleSkipped: string | undefined;
+  let daemon: DaemonInfo | undefined;
+  const observed = new Map<CheckId, unknown>();
+  const observeErrors = new Map<CheckId, string>();
   const reaper = new ContainerReaper(docker, options.keep ?? false);
+  const config = basics.image.config;
+  // One failing branch cancels its siblings: an audit that cannot complete stops everything at once.
+  const sibling = new AbortController();
+  const work = AbortSignal.any([signal, sibling.signal]);
   try {
-    if (needs.has('files') || needs.has('lifecycle')) {
-      const healthcheck = basics.image.config.healthcheck;
+    const needsFilesContainer = needs.has('files') || checks.some((c) => c.observe);
+    // Files are read from a container that is never started, so an entrypoint that rewrites /etc/passwd
+    // or node_modules cannot race the facts.
+    const filesContainer = needsFilesContainer
+      ? docker
+          .createContainer({ image: basics.image.id, env: [], labels: reaper.labels, entrypoint: ['/image-audit: never started'], cmd: [], network: 'none' })
+          .then((id) => (reaper.track(id), id))
+      : undefined;
+    filesContainer?.catch(() => undefined);
+
+    const runLifecycle = async (): Promise<LifecycleObservation | undefined> => {
+      if (!runsContainer) return undefined;
+      if (!config.entrypoint.length && !config.cmd.length) {
+        lifecycleSkipped = 'the image has no CMD or ENTRYPOINT: there is nothing to run';
+        return undefined;
+      }
+      daemon = await daemonInfo;
+      const runtimeUnavailable = daemon?.userns || daemon?.rootless
+        ? `the daemon runs ${daemon.userns ? 'with user namespaces' : 'rootless'}: uids seen from the host are not the container's`
+        : undefined;
+      const healthcheck = config.healthcheck;
       const containerId = await docker.createContainer({
         image: basics.image.id,
         env: envList(options.env),
         labels: reaper.labels,
         healthcheck: healthcheck && auditHealthOverride(healthcheck),
+        memoryBytes: settings.memoryBytes,
+        pidsLimit: settings.pidsLimit,
+        network: settings.network,
       });
       reaper.track(containerId);
-      // Files are read through the archive endpoint while the app runs: both observe the same container.
-      [files, lifecycle] = await Promise.all([
-        needs.has('files') ? timed('files', () => gatherFileFacts(docker, containerId, basics, resolved.contextDir)) : undefined,
-        needs.has('lifecycle')
-          ? timed('lifecycle', () =>
-              observeLifecycle(docker, {
-                containerId,
-                stopSignal: basics.image.config.stopSignal,
-                healthcheck,
-                shutdownBudgetMs: settings.shutdownBudgetMs,
-                clock,
-                onStatus: options.onStatus,
-              }),
-            )
-          : undefined,
-      ]);
-    }
+      const probes = checks.filter((c) => c.probe).map((c) => ({ id: c.id, probe: c.probe! }));
+      return timed('lifecycle', () =>
+        observeLifecycle(docker, {
+          containerId,
+          basics,
+          stopSignal: config.stopSignal,
+          healthcheck,
+          shutdownBudgetMs: settings.shutdownBudgetMs,
+          healthTimeoutMs: settings.healthTimeoutMs,
+          runtime: needs.has('runtime'),
+          runtimeUnavailable,
+          probes,
+          probeSettings: { shutdownBudgetMs: settings.shutdownBudgetMs, port: settings.port ?? exposedTcpPort(config.exposedPorts), drainPath: settings.drainPath },
+          signal: work,
+          clock,
+          onStatus: options.onStatus,
+        }),
+      );
+    };
+
+    const gatherFiles = async () => {
+      if (!filesContainer) return undefined;
+      const id = await filesContainer;
+      return needs.has('files') ? timed('files', () => gatherFileFacts(docker, id, basics, resolved.contextDir, work)) : undefined;
+    };
+
+    const runObservers = async () => {
+      const observers = checks.filter((c) => c.observe);
+      if (!observers.length) return;
+      const filesContainerId = filesContainer ? await filesContainer : undefined;
+      await timed('observe', () =>
+        Promise.all(
+          observers.map(async (check) => {
+            try {
+              observed.set(
+                check.id,
+                await check.observe!({
+                  docker,
+                  basics,
+                  imageRef: basics.image.id,
+                  target: spec,
+                  contextDir: resolved.contextDir,
+                  dockerfile: resolved.dockerfile,
+                  filesContainerId,
+                  signal: work,
+                  settings,
+                  onStatus: options.onStatus,
+                }),
+              );
+            } catch (err) {
+              if (work.aborted) throw err;
+              observeErrors.set(check.id, (err as Error).message);
+            }
+          }),
+        ),
+      );
+    };
+
+    const guard = <T>(work: Promise<T>) =>
+      work.catch((err) => {
+        sibling.abort(err);
+        throw err;
+      });
+    [files, lifecycle] = await Promise.all([guard(gatherFiles()), guard(runLifecycle()), guard(runObservers())]).then(([f, l]) => [f, l] as const);
   } finally {
     await reaper.release();
+    await reaped;
   }
+  throwIfAborted();
   if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
-  const input: CheckInput = { basics, files, lifecycle, settings };
-  const locate = resolved.contextDir && resolved.dockerfile ? await locatorFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
-  const largestLayer = [...basics.history].sort((a, b) => b.sizeBytes - a.sizeBytes)[0];
+  const input: Omit<CheckInput, 'observed'> = {
+    basics,
+    files,
+    lifecycle,
+    settings,
+    daemon: daemon && { userns: daemon.userns, rootless: daemon.rootless, engine: daemon.engine },
+  };
+  const stage = resolved.contextDir && resolved.dockerfile ? await stageFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
   const results = applyWaivers(
-    checks.map((check) => ({ ...runCheck(check, input, phaseMs), location: locate?.(check.id, largestLayer) })),
+    checks.map((check) => {
+      const result = runCheck(check, { ...input, observed: observed.get(check.id) }, phaseMs, lifecycleSkipped, observeErrors.get(check.id));
+      const location = stage && check.locate ? check.locate(stage, basics) ?? stage.from : undefined;
+      return location ? { ...result, location } : result;
+    }),
     options.waivers,
     options.now,
   );
@@ -134,6 +283,11 @@ export async function audit(
     checks: results,
     summary: summarise(results),
     durationMs: Math.round(clock.now() - began),
+    observed: {
+      timeline: lifecycle?.timeline ?? [],
+      layers: basics.history.map((l) => ({ createdBy: l.createdBy, sizeBytes: l.sizeBytes })),
+      limits: { sizeBudgetBytes: settings.sizeBudgetBytes, shutdownBudgetMs: settings.shutdownBudgetMs, healthTimeoutMs: settings.healthTimeoutMs, memoryBytes: settings.memoryBytes, pidsLimit: settings.pidsLimit, network: settings.network },
+    },
   };
 }
 
@@ -144,22 +298,33 @@ export function summarise(results: CheckResult[]): Record<CheckStatus, number> {
 }
 
 /** Only built images have a Dockerfile to point into; the parser is loaded for them alone. */
-async function locatorFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
-  const { dockerfileLocator } = await import('./facts/dockerfile.js');
+async function stageFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
+  const { stageView } = await import('./facts/dockerfile.js');
   const content = readFileSync(path.join(contextDir, dockerfile), 'utf8');
-  return dockerfileLocator(dockerfile, content, spec.kind === 'context' ? spec.buildTarget : undefined);
+  return stageView(dockerfile, content, spec.kind === 'context' ? spec.buildTarget : undefined);
 }
 
 /** A check that throws could not run: that is an `error` verdict, never a crash of the audit. */
-function runCheck(check: Check, input: CheckInput, phaseMs: Partial<Record<Need, number>>): CheckResult {
+function runCheck(
+  check: Check,
+  input: CheckInput,
+  phaseMs: Partial<Record<Need | 'observe', number>>,
+  lifecycleSkipped: string | undefined,
+  observeError: string | undefined,
+): CheckResult {
   const start = systemClock.now();
   let verdict;
-  try {
-    verdict = check.run(input);
-  } catch (err) {
-    verdict = { status: 'error' as const, message: `the check could not run: ${(err as Error).message}`, evidence: {} };
+  const runsContainer = check.needs.includes('lifecycle') || check.needs.includes('runtime');
+  if (lifecycleSkipped && runsContainer) verdict = { status: 'error' as const, message: `could not observe the running app: ${lifecycleSkipped}`, evidence: {} };
+  else if (observeError) verdict = { status: 'error' as const, message: `could not observe: ${observeError}`, evidence: {} };
+  else {
+    try {
+      verdict = check.run(input);
+    } catch (err) {
+      verdict = { status: 'error' as const, message: `the check could not run: ${(err as Error).message}`, evidence: {} };
+    }
   }
   // The observations a check needed are shared, so these durations overlap between checks.
-  const observedMs = check.needs.reduce((sum, need) => sum + (phaseMs[need] ?? 0), 0);
-  return { id: check.id, title: check.title, ...verdict, durationMs: Math.round(observedMs + systemClock.now() - start) };
+  const observedMs = [...check.needs, ...(check.observe ? (['observe'] as const) : [])].reduce((sum, need) => sum + (phaseMs[need] ?? 0), 0);
+  return { id: check.id, title: check.title, ...verdict, doc: docPath(check.id), durationMs: Math.round(observedMs + systemClock.now() - start) };
 }

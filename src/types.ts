@@ -3,13 +3,8 @@
 /** `waived`: the check failed, and a waiver in the config (with a reason, not expired) accepts it. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'waived';
 
-export type CheckId =
-  | 'non-root-user'
-  | 'init-pid1'
-  | 'sigterm-shutdown'
-  | 'healthcheck'
-  | 'no-dev-dependencies'
-  | 'size-budget';
+/** A check's id, e.g. 'non-root-user': the list is CHECK_IDS (src/checks/registry.ts). */
+export type CheckId = string;
 
 export interface CheckResult {
   id: CheckId;
@@ -24,6 +19,10 @@ export interface CheckResult {
   location?: SourceLocation;
   /** The waiver that applied (status `waived`) or that expired (status stays `fail`). */
   waiver?: Waiver & { expired: boolean };
+  /** What to change, chosen from what was observed (fail, warn, error). */
+  hint?: string;
+  /** The check's doc page, relative to the package root, e.g. docs/checks/healthcheck.md. */
+  doc?: string;
 }
 
 export interface SourceLocation {
@@ -50,6 +49,14 @@ export interface AuditReport {
   checks: CheckResult[];
   summary: Record<CheckStatus, number>;
   durationMs: number;
+  /** What the audit saw beyond the verdicts, for reports that draw it (the HTML timeline and layer chart). */
+  observed?: {
+    /** The container's lifecycle: ms since start, event, detail. */
+    timeline: Array<{ atMs: number; event: string; detail?: string }>;
+    /** Image history, newest first, as the daemon lists it. */
+    layers: Array<{ createdBy: string; sizeBytes: number }>;
+    limits: { sizeBudgetBytes: number; shutdownBudgetMs: number; healthTimeoutMs: number; memoryBytes: number; pidsLimit: number; network: string };
+  };
 }
 
 /** Where the image comes from: a build context on disk, or an image already in the daemon. */

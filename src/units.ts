@@ -2,6 +2,7 @@
 // Sizes use Docker's convention: kB/MB/GB are decimal (what `docker images` shows), KiB/MiB/GiB
 // binary. The `bytes` package reads "MB" as 2^20, which would disagree with Docker's own numbers.
 import ms from 'ms';
+import { UsageError } from './errors.js';
 
 const SIZE_UNITS: Record<string, number> = {
   b: 1,
@@ -25,11 +26,27 @@ export function parseSize(input: string | number): number | undefined {
   return factor === undefined ? undefined : Math.round(Number(match[1]) * factor);
 }
 
-/** '5s' → 5000, '1500ms' → 1500, '2m' → 120000, 300 → 300; a bare number string is milliseconds. */
+/** The longest delay Node's timers can wait (2^31 - 1 ms, about 24.8 days): a longer one fires at once. */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** A duration that reads well but is longer than any wait can be: a usage error, whoever parses it. */
+export class DurationTooLongError extends UsageError {
+  constructor(readonly input: string | number) {
+    super(`Duration "${input}" is too long: the longest is 24.8 days (${MAX_DURATION_MS} ms), the limit of Node's timers`);
+  }
+}
+
+/**
+ * '5s' → 5000, '1500ms' → 1500, '2m' → 120000, 300 → 300; a bare number string is milliseconds.
+ * undefined when unreadable; throws DurationTooLongError above MAX_DURATION_MS (every wait is a timer).
+ */
 export function parseDuration(input: string | number): number | undefined {
-  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? input : undefined;
-  const value = ms(input.trim() as ms.StringValue) as number | undefined;
-  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
+  let value: number | undefined;
+  if (typeof input === 'number') value = input;
+  else if (typeof input === 'string') value = ms(input.trim() as ms.StringValue) as number | undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return undefined;
+  if (value > MAX_DURATION_MS) throw new DurationTooLongError(input);
+  return value;
 }
 
 export function formatBytes(bytes: number): string {

@@ -37,15 +37,40 @@ export async function pollUntil<T>(opts: PollOptions<T>): Promise<PollResult<T>>
   }
 }
 
-/** Resolves with the promise's value, or with `undefined` once `ms` pass; the promise is left running. */
-export async function withinMs<T>(promise: Promise<T>, ms: number): Promise<{ value: T } | undefined> {
+/** Resolves with the promise's value, or with `undefined` once `ms` pass; the promise is left running.
+ * An abort of `signal` rejects at once with the signal's reason. */
+export async function withinMs<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<{ value: T } | undefined> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => {
+  let onAbort: (() => void) | undefined;
+  const timeout = new Promise<undefined>((resolve, reject) => {
     timer = setTimeout(() => resolve(undefined), ms);
+    if (signal) {
+      onAbort = () => reject(signal.reason ?? new DOMException('The operation was aborted', 'AbortError'));
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
+  promise.catch(() => undefined); // a rejection after the race is settled must not go unhandled
   try {
     return await Promise.race([promise.then((value) => ({ value })), timeout]);
   } finally {
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+}
+
+/** Sleeps `ms`, or rejects at once when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

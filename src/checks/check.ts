@@ -1,14 +1,28 @@
-// What every check is: an id (public contract), a title, what observations it needs, and a pure `run`.
+// What every check is: an id (public contract), a title, what observations it needs, a pure `run`, and
+// everything else about it that reporters and the gate use (its evidence as lines, its fix hint, its
+// doc page, its Dockerfile location, its gate metrics). A reporter iterates; it never switches on an id.
+import type { DockerPort } from '../docker/port.js';
 import type { FileFacts, ImageBasics } from '../facts/image-facts.js';
+import type { StageView } from '../facts/dockerfile.js';
+import type { LiveProbe } from '../lifecycle/probe.js';
 import type { LifecycleObservation } from '../lifecycle/observe.js';
-import type { CheckId, CheckStatus } from '../types.js';
+import type { CheckId, CheckResult, CheckStatus, SourceLocation, TargetSpec } from '../types.js';
 
-export type Need = 'image' | 'files' | 'lifecycle';
+/**
+ * image: config and history; files: read from a created, never-started container; lifecycle: one
+ * started container observed from start to exit; runtime: the app process seen from inside that
+ * container (pid, cwd, argv, node version, NODE_ENV), read once by an exec'd node.
+ */
+export type Need = 'image' | 'files' | 'lifecycle' | 'runtime';
 
 export interface CheckSettings {
   sizeBudgetBytes: number;
   shutdownBudgetMs: number;
   acceptedInits: string[];
+  /** The app's TCP port, when given (else probes use the image's first EXPOSEd TCP port). */
+  port?: number;
+  drainPath: string;
+  deep: boolean;
 }
 
 export interface CheckInput {
@@ -16,26 +30,75 @@ export interface CheckInput {
   files?: FileFacts;
   lifecycle?: LifecycleObservation;
   settings: CheckSettings;
+  /** What this check's own `observe` gathered (undefined when it has none). */
+  observed?: unknown;
+  /** The daemon's nature, when the audit asked for it. */
+  daemon?: { userns: boolean; rootless: boolean; engine: 'docker' | 'podman' };
 }
 
-export interface Verdict {
+export interface Verdict<E = Record<string, unknown>> {
   status: CheckStatus;
   message: string;
-  evidence: Record<string, unknown>;
+  evidence: E;
+  /** One or two lines: what to change, chosen from what was observed (fail and warn). */
+  hint?: string;
+}
+
+/** What a check may use to gather its own observation, once, before it runs. */
+export interface ObserveContext {
+  docker: DockerPort;
+  basics: ImageBasics;
+  /** The image id the daemon knows. */
+  imageRef: string;
+  /** The target as given, and the build context when the audit built it. */
+  target: TargetSpec;
+  contextDir?: string;
+  dockerfile?: string;
+  /** A created, never-started container of the image, for archive reads. */
+  filesContainerId?: string;
+  signal: AbortSignal;
+  settings: CheckSettings;
+  onStatus?: (line: string) => void;
+}
+
+/** A number the release gate compares between baseline and candidate. */
+export interface GateMetric {
+  /** Key in the gate's thresholds and reports, e.g. "shutdown". */
+  key: string;
+  label: string;
+  unit: 'ms' | 'bytes';
+  of(result: CheckResult): number | undefined;
 }
 
 export interface Check {
   id: CheckId;
   title: string;
   needs: Need[];
+  /** The general fix, for rule help texts (SARIF) and docs. */
+  help: string;
+  /** Costly probes run only with --deep. */
+  deep?: boolean;
+  /** A probe on the live container (between "up" and the exit), run by the lifecycle. */
+  probe?: LiveProbe;
+  /** The check's own observation, gathered once before `run` (e.g. the image's layers). */
+  observe?(context: ObserveContext): Promise<unknown>;
   run(input: CheckInput): Verdict;
+  /** The evidence as short lines, for terminals, JUnit and test failure messages. */
+  lines(result: CheckResult): string[];
+  /** The Dockerfile instruction responsible for the verdict, in the stage that became the image. */
+  locate?(stage: StageView, basics: ImageBasics): SourceLocation | undefined;
+  metrics?: GateMetric[];
 }
 
-export const verdict = (status: CheckStatus, message: string, evidence: Record<string, unknown> = {}): Verdict => ({
+export const verdict = (status: CheckStatus, message: string, evidence: Record<string, unknown> = {}, hint?: string): Verdict => ({
   status,
   message,
   evidence,
+  ...(hint && (status === 'fail' || status === 'warn' || status === 'error') ? { hint } : {}),
 });
+
+/** The doc page of a check, relative to the package root. */
+export const docPath = (id: string) => `docs/checks/${id}.md`;
 
 /** Lifecycle checks get `lifecycle` and `files` when they declare the need; this narrows it once. */
 export function required<T>(value: T | undefined, what: string): T {
@@ -43,10 +106,20 @@ export function required<T>(value: T | undefined, what: string): T {
   return value;
 }
 
-/** The app's own words when it stopped early: its last log lines, quoted in messages. */
+/**
+ * The line of an app's output that says what went wrong: Node prints the error line, then a stack,
+ * then "Node.js v20.x" last, so the last line is rarely the one to quote.
+ */
+export function tellingLine(lines: string[]): string | undefined {
+  const clean = lines.map((l) => l.trim()).filter(Boolean);
+  const error = clean.find((l) => /^(\w*Error|FATAL|Fatal|panic)\b|^\w+Error:|Error \[|Cannot find module|ECONNREFUSED|EADDRINUSE|is not set/.test(l));
+  return error ?? [...clean].reverse().find((l) => !/^Node\.js v\d/.test(l) && !/^at /.test(l) && !/^\^+$/.test(l));
+}
+
+/** The app's own words when it stopped early, quoted in messages. */
 export function lastLogLine(lifecycle: LifecycleObservation): string {
-  const line = [...lifecycle.logs].reverse().find((l) => l.trim());
-  return line ? `; last log line: "${line.trim().slice(0, 200)}"` : '; it printed nothing';
+  const line = tellingLine(lifecycle.logs);
+  return line ? `; it said: "${line.slice(0, 200)}"` : '; it printed nothing';
 }
 
 /** When the lifecycle could not be observed at all, say why (shared by the runtime checks). */
@@ -57,4 +130,21 @@ export function notObserved(lifecycle: LifecycleObservation): string | undefined
     return `the app exited by itself with code ${exitCode} after ${(afterMs / 1000).toFixed(1)} s${lastLogLine(lifecycle)}`;
   }
   return undefined;
+}
+
+/** Adds "label: value" lines, skipping empty values: the shape every check's `lines` uses. */
+export function lineWriter() {
+  const lines: string[] = [];
+  const add = (label: string, value: unknown) => {
+    if (value === undefined || value === null || value === '' || (Array.isArray(value) && value.length === 0)) return;
+    lines.push(`${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
+  };
+  return { lines, add };
+}
+
+/** The app's last log lines, for checks whose verdict depends on the app running. */
+export function logLines(result: CheckResult, key = 'lastLogLines'): string[] {
+  const logs = (result.evidence as Record<string, unknown>)[key];
+  if (result.status === 'pass' || !Array.isArray(logs) || !logs.length) return [];
+  return ['last log lines:', ...(logs as string[]).slice(-5).map((l) => `  ${l}`)];
 }

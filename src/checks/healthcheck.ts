@@ -1,22 +1,28 @@
 import { formatMs } from '../units.js';
-import { lastLogLine, required, verdict, type Check } from './check.js';
+import { lastLogLine, lineWriter, logLines, required, tellingLine, verdict, type Check } from './check.js';
 
 const NS_PER_MS = 1e6;
 
 /** The line of a probe's output that says what went wrong (a stack trace starts with a location). */
 export function telling(output: string): string {
-  const lines = output.split('\n').map((l) => l.trim()).filter(Boolean);
-  return lines.find((l) => /error|cannot|not found|refused|denied|failed|timed out/i.test(l)) ?? lines[0] ?? '';
+  return tellingLine(output.split('\n')) ?? '';
+}
+
+/** A probe command that needs a program the image may lack, e.g. curl in a slim Node image. */
+function missingProgram(output: string): string | undefined {
+  return /(?:exec: "?|sh: \d+: |\/bin\/sh: )(\w[\w.-]*)"?:? (?:executable file )?not found/.exec(output)?.[1];
 }
 
 export const healthcheck: Check = {
   id: 'healthcheck',
   title: 'Declares a HEALTHCHECK that turns healthy',
   needs: ['image', 'lifecycle'],
+  help: 'Declare a HEALTHCHECK whose command exists in the final image (e.g. a copied healthcheck.js, or `node -e` with http.get), with a start period that covers boot.',
   run({ basics, lifecycle }) {
     const declared = basics.image.config.healthcheck;
+    const probeHint = 'e.g. `HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch(\'http://127.0.0.1:3000/health\').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`';
     if (!declared) {
-      return verdict('fail', 'the image declares no HEALTHCHECK: orchestrators cannot tell when it is ready or stuck', {});
+      return verdict('fail', 'the image declares no HEALTHCHECK: orchestrators cannot tell when it is ready or stuck', {}, `Add a HEALTHCHECK that asks the app itself, ${probeHint}.`);
     }
     const life = required(lifecycle, 'lifecycle');
     const configured = {
@@ -30,29 +36,71 @@ export const healthcheck: Check = {
     const health = required(life.health, 'health observation');
     const lastProbe = health.probes[health.probes.length - 1];
     const probeOutput = lastProbe?.output.trim();
+    // Transitions after the probes began are the probes' doing (health-detects-hang freezes the app).
+    const observedUntil = life.probesStartedAtMs ?? Infinity;
+    const timeline = health.transitions.filter((t) => t.atMs <= observedUntil);
+    const firstHealthy = timeline.findIndex((t) => t.status === 'healthy');
+    const flapped = firstHealthy >= 0 ? timeline.slice(firstHealthy + 1).find((t) => t.status === 'unhealthy') : undefined;
     const evidence = {
       configured,
       effective: health.effective,
       note: health.intervalShortened
-        ? `the audit probed every ${formatMs(health.effective.intervalMs)} instead of the image's interval; command, timeout, start period and retries are the image's`
+        ? `the audit probed every ${formatMs(health.effective.intervalMs)} instead of ${formatMs(health.image.intervalMs)}; command, timeout, start period and retries are the image's, and so is the deadline (${formatMs(health.deadlineMs)})`
         : undefined,
       deadlineMs: Math.round(health.deadlineMs),
-      timeline: health.transitions,
+      capMs: health.capMs,
+      timeline,
       probes: health.probes.slice(-5).map((p) => ({ atMs: p.atMs, exitCode: p.exitCode, output: p.output.trim().slice(0, 500) })),
       lastLogLines: life.logs.slice(-10),
     };
     const quote = probeOutput ? `; probe said: "${telling(probeOutput).slice(0, 200)}"` : '';
+    const missing = probeOutput ? missingProgram(probeOutput) : undefined;
+    const fixProbe = missing
+      ? `The probe runs \`${missing}\`, which the image does not have: use node itself, ${probeHint}.`
+      : /Cannot find module/.test(probeOutput ?? '')
+        ? 'The probe script is not in the final image: COPY it into the runtime stage (or use `node -e` inline).'
+        : `Make the probe ask the app and exit 0 when it answers, ${probeHint}.`;
     switch (health.outcome) {
-      case 'healthy':
-        return verdict('pass', `healthy ${formatMs(health.timeToHealthyMs ?? 0)} after start`, evidence);
+      case 'healthy': {
+        if (flapped) {
+          return verdict('fail', `flapping: healthy at ${formatMs(health.timeToHealthyMs ?? 0)}, then unhealthy at ${formatMs(flapped.atMs)}${quote}`, evidence, 'The app answers the probe only intermittently: check the probe timeout against the app\'s response time under load.');
+        }
+        const early = health.unhealthyBeforeHealthyAtMs !== undefined
+          ? ` (unhealthy at ${formatMs(health.unhealthyBeforeHealthyAtMs)} under the audit's faster probing, still within the image's own grace)`
+          : '';
+        return verdict('pass', `healthy ${formatMs(health.timeToHealthyMs ?? 0)} after start${early}`, evidence);
+      }
       case 'unhealthy': {
-        const at = health.transitions.find((t) => t.status === 'unhealthy')?.atMs ?? 0;
-        return verdict('fail', `turned unhealthy ${formatMs(at)} after start${quote}`, evidence);
+        const at = timeline.find((t) => t.status === 'unhealthy')?.atMs ?? 0;
+        const until = health.cappedAtMs !== undefined ? `--health-timeout (${formatMs(health.cappedAtMs)})` : `the image's own deadline (${formatMs(health.deadlineMs)})`;
+        return verdict('fail', `unhealthy from ${formatMs(at)} after start and still at ${until}${quote}`, evidence, fixProbe);
       }
       case 'exited':
-        return verdict('fail', `the app exited with code ${life.exitedEarly?.exitCode} before it was healthy${lastLogLine(life)}`, evidence);
-      default:
-        return verdict('fail', `still not healthy after ${formatMs(health.deadlineMs)} (deadline from the image's own timings)${quote}`, evidence);
+        return verdict('fail', `the app exited with code ${life.exitedEarly?.exitCode ?? '?'} before it was healthy${lastLogLine(life)}`, evidence, 'The app crashed at start: see its log lines (a missing variable? pass it with --env).');
+      default: {
+        const bound = health.cappedAtMs !== undefined
+          ? `within --health-timeout (${formatMs(health.cappedAtMs)}; the image's own deadline is ${formatMs(health.deadlineMs)})`
+          : `after ${formatMs(health.deadlineMs)} (deadline from the image's own timings)`;
+        return verdict('fail', `still not healthy ${bound}${quote}`, evidence, fixProbe);
+      }
     }
   },
+  lines(result) {
+    const e = result.evidence as { configured?: { test?: string[] }; timeline?: Array<{ status: string; atMs: number }>; note?: string; probes?: Array<{ atMs: number; exitCode: number; output: string }> };
+    const { lines, add } = lineWriter();
+    add('test', e.configured?.test?.join(' '));
+    if (e.timeline) add('timeline', e.timeline.map((t) => `${t.status} @ ${formatMs(t.atMs)}`).join(' → '));
+    add('note', e.note);
+    for (const probe of (e.probes ?? []).slice(-2)) add(`probe @ ${formatMs(probe.atMs)} exit ${probe.exitCode}`, telling(probe.output) || '(no output)');
+    return [...lines, ...logLines(result)];
+  },
+  locate: (stage) => stage.last('HEALTHCHECK'),
+  metrics: [
+    {
+      key: 'healthy',
+      label: 'time to healthy',
+      unit: 'ms',
+      of: (result) => (result.evidence as { timeline?: Array<{ status: string; atMs: number }> }).timeline?.find((t) => t.status === 'healthy')?.atMs,
+    },
+  ],
 };

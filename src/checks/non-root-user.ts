@@ -1,5 +1,5 @@
 import type { ProcessNode } from '../lifecycle/process-tree.js';
-import { notObserved, required, verdict, type Check } from './check.js';
+import { lineWriter, logLines, notObserved, required, verdict, type Check } from './check.js';
 
 const describe = (p: ProcessNode) => ({ uid: p.uid, gid: p.gid, command: p.args });
 
@@ -7,7 +7,8 @@ export const nonRootUser: Check = {
   id: 'non-root-user',
   title: 'Runs as a non-root user',
   needs: ['image', 'files', 'lifecycle'],
-  run({ files, lifecycle }) {
+  help: 'Add a non-root user and switch to it with USER (e.g. `USER node`). A user named anything that maps to uid 0 is still root.',
+  run({ files, lifecycle, daemon }) {
     const { user } = required(files, 'files');
     const life = required(lifecycle, 'lifecycle');
     const configured = {
@@ -17,9 +18,17 @@ export const nonRootUser: Check = {
       passwdName: user.name,
       notes: user.notes,
     };
+    if (daemon?.userns || daemon?.rootless) {
+      // Host `ps` shows remapped uids there: uid 100000 may be root inside. Judging would be a guess.
+      return verdict(
+        'skip',
+        `cannot judge on a ${daemon.userns ? 'user-namespaced' : 'rootless'} daemon: the uids seen from the host are not the container's (USER resolves to uid ${user.uid ?? 'unknown'})`,
+        { configured, daemon },
+      );
+    }
     const why = notObserved(life);
     if (why || !life.processes) {
-      return verdict('error', `could not observe the running processes: ${why ?? 'no process table'}`, { configured, logs: life.logs });
+      return verdict('error', `could not observe the running processes: ${why ?? 'no process table'}`, { configured, lastLogLines: life.logs.slice(-10) });
     }
     const { pid1, app } = life.processes;
     const observed = { pid1: describe(pid1), app: app ? describe(app) : undefined };
@@ -27,16 +36,33 @@ export const nonRootUser: Check = {
     const rootProcess = [pid1, app].find((p) => p?.uid === 0);
     if (rootProcess) {
       const who = rootProcess === pid1 ? 'PID 1' : 'the app';
+      const alias = user.name !== undefined && user.uid === 0 && user.configured.split(':')[0] !== 'root' && user.configured !== '';
       const reason = !user.configured
         ? 'the image sets no USER'
-        : user.name && user.uid === 0
+        : alias
           ? `user "${user.configured.split(':')[0]}" maps to uid 0 in the image's /etc/passwd`
           : `USER is "${user.configured}"`;
-      return verdict('fail', `${who} runs as uid 0 (${reason}); expected a non-root uid`, evidence);
+      const hint = alias
+        ? `"${user.configured.split(':')[0]}" is uid 0: create a real user (\`RUN useradd --uid 10001 app\`) or use the base image's \`USER node\`.`
+        : rootProcess === app && pid1.uid !== 0
+          ? 'The entrypoint switches back to root: drop privileges before exec-ing node, or set USER in the image.'
+          : 'Add `USER node` (or another non-root user) after the steps that need root, and `COPY --chown=node:node` the app files.';
+      return verdict('fail', `${who} runs as uid 0 (${reason}); expected a non-root uid`, evidence, hint);
     }
     const uids = [...new Set([pid1.uid, app?.uid].filter((u) => u !== undefined))].join(' and ');
     const name = user.name ? ` ("${user.name}")` : ' (no passwd entry)';
     const gidNote = user.gid === 0 ? '; primary group is gid 0' : '';
     return verdict('pass', `PID 1 and the app run as uid ${uids}${name}${gidNote}`, evidence);
   },
+  lines(result) {
+    const e = result.evidence as { configured?: { user?: string; resolvedUid?: number; resolvedGid?: number; passwdName?: string; notes?: string[] }; observed?: { pid1: { uid: number }; app?: { uid: number } } };
+    const { lines, add } = lineWriter();
+    add('USER', e.configured?.user);
+    const c = e.configured;
+    add('resolves to', c?.resolvedUid !== undefined ? `uid ${c.resolvedUid} gid ${c.resolvedGid}${c.passwdName ? ` (${c.passwdName})` : ''}` : undefined);
+    if (e.observed) add('observed', `PID 1 uid ${e.observed.pid1.uid}${e.observed.app ? `, app uid ${e.observed.app.uid}` : ''}`);
+    for (const note of c?.notes ?? []) add('note', note);
+    return [...lines, ...logLines(result)];
+  },
+  locate: (stage) => stage.last('USER'),
 };

@@ -6,6 +6,23 @@ import type { CheckResult, Waiver } from '../types.js';
 /** YYYY-MM-DD of a date in UTC. */
 export const isoDay = (date: Date) => date.toISOString().slice(0, 10);
 
+/** A real calendar day written YYYY-MM-DD: '2027-02-31' reads as a date to Date.parse, but is none. */
+export function isCalendarDay(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
+  if (!match) return false;
+  const date = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3])));
+  return !Number.isNaN(date.getTime()) && isoDay(date) === text;
+}
+
+/** What is wrong with a list of waivers, each problem prefixed with its place (`at` + index). */
+export function waiverProblems(waivers: Waiver[] | undefined, at = '/waivers'): string[] {
+  const problems: string[] = [];
+  for (const [i, w] of (waivers ?? []).entries()) {
+    if (w.expires !== undefined && !isCalendarDay(w.expires)) problems.push(`${at}/${i}/expires: "${w.expires}" is not a calendar date (YYYY-MM-DD)`);
+  }
+  return problems;
+}
+
 export function applyWaivers(results: CheckResult[], waivers: Waiver[] = [], now = new Date()): CheckResult[] {
   const today = isoDay(now);
   return results.map((result) => {

@@ -1,24 +1,55 @@
 // The command line over audit() and gate(). Started by ./main.ts.
 //   image-audit [options] <target>
 //   image-audit gate [options] <candidate> [--baseline <image>|auto]
+// Everything a user can get wrong is checked before the audit starts (options, config, report paths);
+// SIGINT/SIGTERM abort the audit, which then writes no report and ends with 130/143.
 import { Command, CommanderError, Option } from 'commander';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
+import { parseAssignments } from '../config/env-file.js';
 import { loadConfigFor, type GateThresholds } from '../config/load.js';
-import { interruptedBy } from '../docker/reaper.js';
+import { resolveOptions } from '../config/resolve.js';
 import { AuditError, BuildFailedError, UsageError } from '../errors.js';
+import type { GateReport } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { FORMATS, render, type Format, type Subject } from '../report/render.js';
-import type { AuditOptions, CheckId } from '../types.js';
+import { sanitizeForTerminal } from '../report/sanitize.js';
+import type { AuditOptions, AuditReport, CheckId } from '../types.js';
 import { parseDuration, parseSize } from '../units.js';
-import { parseAssignments, readEnvFile } from './env-file.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
+/** Exit codes of an interrupted run: 128 + the signal's number, as a shell reports it. */
+const INTERRUPT_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+type Interrupt = keyof typeof INTERRUPT_EXIT;
+
+/** Longest line of build output, and of an error message, on the terminal. */
+const MAX_OUTPUT_CHARS = 300;
+const MAX_MESSAGE_CHARS = 2000;
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+
+/** The flag of each option, to name it in messages. */
+const FLAG_OF: Partial<Record<keyof AuditOptions, string>> = {
+  only: '--only',
+  skip: '--skip',
+  sizeBudget: '--size-budget',
+  shutdownBudget: '--shutdown-budget',
+  init: '--init',
+  dockerfile: '--dockerfile',
+  target: '--target',
+  buildTimeout: '--build-timeout',
+  healthTimeout: '--health-timeout',
+  memory: '--memory',
+  pidsLimit: '--pids-limit',
+  network: '--network',
+  port: '--port',
+  drainPath: '--drain-path',
+  deep: '--deep',
+};
 
 /** The flags the audit and the gate share. Defaults live in audit() and the config, not here, so a
  * flag given on the command line is exactly one whose value is set. */
@@ -32,73 +63,184 @@ function withAuditFlags(command: Command): Command {
     .option('--skip <ids>', 'leave out these checks', list)
     .option('--size-budget <size>', `largest acceptable image size, MB/GB decimal, MiB/GiB binary (default: ${DEFAULTS.sizeBudget})`)
     .option('--shutdown-budget <duration>', `longest acceptable time from the stop signal to exit (default: ${DEFAULTS.shutdownBudget})`)
+    .option('--health-timeout <duration>', 'longest wait for the app to be up, healthy or settled (default: 2m)')
     .option('--init <names>', 'accepted PID 1 programs, comma-separated (default: dumb-init)', list)
     .option('--build-arg <KEY=VALUE>', 'build argument (repeatable)', collect)
     .option('-f, --dockerfile <path>', 'Dockerfile, relative to the context (default: Dockerfile)')
     .option('--target <stage>', 'build this stage of a multi-stage Dockerfile')
     .option('--build-timeout <duration>', 'cancel a build that takes longer (default: 20m)')
     .option('-e, --env <KEY=VALUE>', 'environment variable for the audited containers (repeatable; never printed)', collect)
-    .option('--env-file <file>', 'file of KEY=VALUE lines for the audited containers', collect)
+    .option('--env-file <file>', 'file of KEY=VALUE lines for the audited containers (repeatable)', collect)
+    .option('--memory <size>', 'memory limit of the audited container, e.g. 512MiB; 0: none (default: 1GiB)')
+    .option('--pids-limit <n>', 'pids limit of the audited container; 0: none (default: 512)')
+    .option('--network <name>', 'network of the audited container: bridge (default), none, or a network name')
+    .option('--port <n>', "the app's TCP port (default: the image's first EXPOSEd TCP port)")
+    .option('--drain-path <path>', 'request path of the graceful-drain probe (default: /)')
+    .option('--deep', 'also run the costly probes')
     .option('--keep', 'leave the audit containers in place for debugging')
     .option('--no-color', 'plain output')
     .showHelpAfterError()
     .exitOverride();
 }
 
+interface Output {
+  format: Format;
+  /** undefined: stdout. */
+  file?: string;
+  /** The flag that asked for it, for messages. */
+  flag: string;
+}
+
 interface Invocation {
   options: AuditOptions;
   gate?: Partial<GateThresholds>;
-  outputs: Array<{ format: Format; file?: string }>;
+  outputs: Output[];
   color: boolean;
 }
 
-/** Config file first, then the command line over it. */
-function resolveInvocation(command: Command, target: string): Invocation {
-  const o = command.opts();
-  const config = loadConfigFor(target, o.config);
-  const base = config?.options ?? {};
-  const env: Record<string, string> = { ...base.env };
-  for (const file of (o.envFile as string[] | undefined) ?? []) Object.assign(env, readEnvFile(file));
-  Object.assign(env, parseAssignments(o.env, 'in --env'));
-  const options: AuditOptions = {
-    ...base,
-    ...(o.only && { only: o.only as CheckId[] }),
-    ...(o.skip && { skip: o.skip as CheckId[] }),
-    ...(o.sizeBudget && { sizeBudget: o.sizeBudget }),
-    ...(o.shutdownBudget && { shutdownBudget: o.shutdownBudget }),
-    ...(o.init && { init: o.init }),
-    ...(o.dockerfile && { dockerfile: o.dockerfile }),
-    ...(o.target && { target: o.target }),
-    ...(o.buildTimeout && { buildTimeout: o.buildTimeout }),
-    buildArgs: { ...base.buildArgs, ...parseAssignments(o.buildArg, 'in --build-arg') },
-    env,
-    keep: o.keep === true,
-  };
-
-  const outputs: Invocation['outputs'] = [{ format: (o.format as Format | undefined) ?? 'tty', file: o.output }];
+function outputsFrom(o: Record<string, unknown>): Output[] {
+  const outputs: Output[] = [{ format: (o.format as Format | undefined) ?? 'tty', file: o.output as string | undefined, flag: '--output' }];
   for (const spec of (o.report as string[] | undefined) ?? []) {
     const [format, file] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
     if (!spec.includes('=') || !FORMATS.includes(format as Format) || !file) {
       throw new UsageError(`Bad --report "${spec}": use FORMAT=FILE with FORMAT one of ${FORMATS.join(', ')}`);
     }
-    outputs.push({ format: format as Format, file });
+    outputs.push({ format: format as Format, file, flag: `--report ${format}=` });
   }
+  return outputs;
+}
+
+const WRITE_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'not permitted',
+  EROFS: 'read-only file system',
+  ENOTDIR: 'a part of the path is not a directory',
+  ENOENT: 'no such directory, and it cannot be created there',
+  EISDIR: 'it is a directory',
+  ENOSPC: 'no space left on the device',
+};
+
+const describeWriteError = (err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  return `${WRITE_ERRORS[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
+};
+
+/** Why `file` could not be written, or undefined once its folder exists and it can be. Leaves no file
+ * behind: an audit that ends without a report (interrupted, could not audit) writes nothing. */
+function unwritable(file: string): string | undefined {
+  // mkdirSync({ recursive: true }) never returns for a path under /proc (Node 20): one level at a time.
+  const missing: string[] = [];
+  for (let dir = path.dirname(file); !existsSync(dir); dir = path.dirname(dir)) {
+    missing.unshift(dir);
+    if (path.dirname(dir) === dir) break;
+  }
+  for (const dir of missing) {
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      return `cannot create the directory ${dir}: ${describeWriteError(err)}`;
+    }
+  }
+  try {
+    const existing = statSync(file, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) return 'it is a directory';
+    if (existing) closeSync(openSync(file, 'a'));
+    else {
+      closeSync(openSync(file, 'wx'));
+      unlinkSync(file);
+    }
+  } catch (err) {
+    return describeWriteError(err);
+  }
+  return undefined;
+}
+
+/** Every report file can be written, and no two reports go to the same file: checked before the audit. */
+function prepareOutputs(outputs: Output[]): void {
+  const seen = new Map<string, string>();
+  for (const { file, flag } of outputs) {
+    if (!file) continue;
+    const named = `${flag}${flag.endsWith('=') ? '' : ' '}${file}`;
+    const absolute = path.resolve(file);
+    if (seen.has(absolute)) throw new UsageError(`Cannot write ${named}: ${seen.get(absolute)} writes the same file`);
+    seen.set(absolute, named);
+    const problem = unwritable(absolute);
+    if (problem) throw new UsageError(`Cannot write ${named}: ${problem}`);
+  }
+}
+
+/** Config file first, then the command line over it (src/config/resolve.ts), then the report paths. */
+function resolveInvocation(command: Command, target: string): Invocation {
+  const o = command.opts();
+  const outputs = outputsFrom(o);
+  const config = loadConfigFor(target, o.config);
+  const options = resolveOptions(config, {
+    values: {
+      only: o.only as CheckId[] | undefined,
+      skip: o.skip as CheckId[] | undefined,
+      sizeBudget: o.sizeBudget,
+      shutdownBudget: o.shutdownBudget,
+      healthTimeout: o.healthTimeout,
+      init: o.init,
+      dockerfile: o.dockerfile,
+      target: o.target,
+      buildTimeout: o.buildTimeout,
+      memory: o.memory,
+      pidsLimit: o.pidsLimit,
+      network: o.network,
+      port: o.port,
+      drainPath: o.drainPath,
+      deep: o.deep,
+      buildArgs: parseAssignments(o.buildArg, '--build-arg'),
+      env: parseAssignments(o.env, '--env'),
+      ...(o.keep === true && { keep: true }),
+    },
+    envFiles: o.envFile,
+    envFileName: '--env-file',
+    nameOf: (key) => FLAG_OF[key] ?? key,
+  });
+  prepareOutputs(outputs);
   const color = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
   return { options, gate: config?.gate, outputs, color };
 }
 
-function writeOutputs(subject: Subject, outputs: Invocation['outputs'], color: boolean): void {
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** What failed or could not run, in one line: "2 checks failed: healthcheck, size-budget". */
+function checkOutcome(report: AuditReport, failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id)): string[] {
+  const errored = report.checks.filter((c) => c.status === 'error').map((c) => c.id);
+  const parts: string[] = [];
+  if (errored.length) parts.push(`${plural(errored.length, 'check')} could not run: ${errored.join(', ')}`);
+  if (failed.length) parts.push(`${plural(failed.length, 'check')} failed: ${failed.join(', ')}`);
+  return parts;
+}
+
+const REGRESSION_NAMES = { size: 'image size growth', shutdown: 'shutdown time growth', healthy: 'time-to-healthy growth' } as const;
+
+/** The one stderr line that says why the exit code is not 0, for a reader who gets no terminal report. */
+function verdictLine(subject: Subject): string {
+  if (subject.kind === 'audit') return `image-audit: ${checkOutcome(subject.report).join('; ')}`;
+  const gate: GateReport = subject.report;
+  const regressions = gate.regressions.map((r) => (r.kind === 'check' ? `${r.checkId} regressed` : REGRESSION_NAMES[r.kind]));
+  const parts = [
+    ...(regressions.length ? [`${plural(regressions.length, 'regression')}: ${regressions.join(', ')}`] : []),
+    ...checkOutcome(gate.candidate, gate.failures.map((f) => f.id)),
+  ];
+  const verdict = gate.verdict === 'do-not-ship' ? 'do not ship' : 'the candidate could not be fully audited';
+  return `image-audit gate: ${verdict}: ${parts.join('; ')}`;
+}
+
+function writeOutputs(subject: Subject, outputs: Output[], color: boolean, exitCode: number): void {
   for (const { format, file } of outputs) {
     const text = render(format, subject, { color: color && !file, toolVersion: pkg.version });
-    if (!file) {
-      process.stdout.write(text);
-      continue;
-    }
-    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    writeFileSync(file, text);
+    if (file) writeFileSync(file, text);
+    else process.stdout.write(text);
   }
   // With every report in files, a summary still reaches the person at the terminal.
   if (outputs.every((o) => o.file)) process.stderr.write(render('tty', subject, { color: false, toolVersion: pkg.version }));
+  // Without a terminal report on stdout, stderr still says why the run did not pass, in one line.
+  const terminalReport = outputs.some((o) => o.format === 'tty' && !o.file);
+  if (exitCode !== 0 && !terminalReport) process.stderr.write(`${verdictLine(subject)}\n`);
 }
 
 function progress() {
@@ -110,7 +252,7 @@ function progress() {
   };
   const status = (line: string) => {
     if (!tty) return;
-    const text = line.slice(0, (process.stderr.columns || 100) - 1);
+    const text = sanitizeForTerminal(line, (process.stderr.columns || 100) - 1);
     process.stderr.write(`\r${text.padEnd(shown)}`);
     shown = text.length;
   };
@@ -121,10 +263,42 @@ function progress() {
       onBuildProgress: tty ? (line: string) => status(`build: ${line.trim()}`) : undefined,
       onNotice: (line: string) => {
         clear();
-        process.stderr.write(`image-audit: ${line}\n`);
+        process.stderr.write(`image-audit: ${sanitizeForTerminal(line, MAX_MESSAGE_CHARS)}\n`);
       },
     },
   };
+}
+
+type Progress = ReturnType<typeof progress>;
+
+/** SIGINT/SIGTERM abort the run's signal; a second one ends the process at once. */
+function interruptible(shown: Progress) {
+  const controller = new AbortController();
+  let caught: Interrupt | undefined;
+  const on = (signal: Interrupt) => () => {
+    if (caught) process.exit(INTERRUPT_EXIT[signal]);
+    caught = signal;
+    shown.clear();
+    process.stderr.write(`image-audit: ${signal}: stopping the audit and removing its containers\n`);
+    controller.abort(signal);
+  };
+  const handlers = { SIGINT: on('SIGINT'), SIGTERM: on('SIGTERM') };
+  process.on('SIGINT', handlers.SIGINT);
+  process.on('SIGTERM', handlers.SIGTERM);
+  return {
+    signal: controller.signal,
+    caught: () => caught,
+    dispose() {
+      process.off('SIGINT', handlers.SIGINT);
+      process.off('SIGTERM', handlers.SIGTERM);
+    },
+  };
+}
+
+/** What a command needs from the run: the progress display and the interrupt signal. */
+interface RunContext {
+  shown: Progress;
+  signal: AbortSignal;
 }
 
 function parse(command: Command, argv: string[]): number | undefined {
@@ -137,7 +311,12 @@ function parse(command: Command, argv: string[]): number | undefined {
   }
 }
 
-async function auditCommand(args: string[]): Promise<number> {
+/** The reports are written only for a run that was not interrupted: a partial audit is no verdict. */
+function throwIfInterrupted(signal: AbortSignal): void {
+  if (signal.aborted) throw new Error(`interrupted by ${String(signal.reason)}`);
+}
+
+async function auditCommand(args: string[], { shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
     new Command('image-audit')
       .description('Prove, by running it, that a Node.js container image is production-ready.\nAlso: image-audit gate --help')
@@ -148,10 +327,11 @@ async function auditCommand(args: string[]): Promise<number> {
   if (early !== undefined) return early;
   const target = command.args[0];
   const run = resolveInvocation(command, target);
-  const shown = progress();
-  const report = await audit(target, { ...run.options, ...shown.callbacks }).finally(shown.clear);
-  writeOutputs({ kind: 'audit', report }, run.outputs, run.color);
-  return exitCodeFor(report);
+  const report = await audit(target, { ...run.options, ...shown.callbacks, signal }).finally(shown.clear);
+  throwIfInterrupted(signal);
+  const code = exitCodeFor(report);
+  writeOutputs({ kind: 'audit', report }, run.outputs, run.color, code);
+  return code;
 }
 
 function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThresholds> {
@@ -159,12 +339,18 @@ function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThre
   const number = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new UsageError(`Bad ${flag} "${value}": a percentage such as 10`);
+    if (!value.trim() || !Number.isFinite(n) || n < 0) throw new UsageError(`Bad ${flag} "${value}": a percentage such as 10`);
     return n;
   };
   const read = <T>(flag: string, value: string | undefined, parse: (v: string) => T | undefined): T | undefined => {
     if (value === undefined) return undefined;
-    const parsed = parse(value);
+    let parsed: T | undefined;
+    try {
+      parsed = parse(value);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`Bad ${flag} "${value}": ${err.message}`);
+      throw err;
+    }
     if (parsed === undefined) throw new UsageError(`Bad ${flag} "${value}"`);
     return parsed;
   };
@@ -180,7 +366,7 @@ function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThre
   return out;
 }
 
-async function gateCommand(args: string[]): Promise<number> {
+async function gateCommand(args: string[], { shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
     new Command('image-audit gate')
       .description('May this image ship? Audit the candidate, compare it with the baseline (the previous release), exit 0 to ship.')
@@ -196,36 +382,54 @@ async function gateCommand(args: string[]): Promise<number> {
   const early = parse(command, args);
   if (early !== undefined) return early;
   const candidate = command.args[0];
-  const run = resolveInvocation(command, candidate);
   const o = command.opts();
-  const thresholds = { ...run.gate, ...thresholdsFrom(o) };
+  const thresholds = thresholdsFrom(o);
+  const run = resolveInvocation(command, candidate);
   const { gate, gateExitCode } = await import('../gate/gate.js');
-  const shown = progress();
-  const report = await gate(candidate, { ...run.options, ...shown.callbacks, baseline: o.baseline ?? run.gate?.baseline, thresholds }).finally(shown.clear);
-  writeOutputs({ kind: 'gate', report }, run.outputs, run.color);
-  return gateExitCode(report);
+  const report = await gate(candidate, {
+    ...run.options,
+    ...shown.callbacks,
+    signal,
+    baseline: o.baseline ?? run.gate?.baseline,
+    thresholds: { ...run.gate, ...thresholds },
+  }).finally(shown.clear);
+  throwIfInterrupted(signal);
+  const code = gateExitCode(report);
+  writeOutputs({ kind: 'gate', report }, run.outputs, run.color, code);
+  return code;
 }
 
 function explain(err: unknown): number {
+  const line = (text: string) => sanitizeForTerminal(text, MAX_MESSAGE_CHARS);
+  const outputLine = (text: string) => sanitizeForTerminal(text, MAX_OUTPUT_CHARS);
   if (err instanceof AuditError) {
-    process.stderr.write(`image-audit: ${err.message}\n`);
+    // Messages can quote the daemon or the build; each line is made safe for the terminal.
+    const [first, ...rest] = err.message.split('\n');
+    process.stderr.write(`image-audit: ${[line(first), ...rest.map(line)].join('\n')}\n`);
     if (err instanceof BuildFailedError && err.output.length) {
-      process.stderr.write(`output of ${err.failingStep ?? 'the failing step'}:\n${err.output.map((l) => `  ${l}`).join('\n')}\n`);
-    } else if (err.detail.length) process.stderr.write(`${err.detail.map((l) => `  ${l}`).join('\n')}\n`);
+      process.stderr.write(`output of ${line(err.failingStep ?? 'the failing step')}:\n${err.output.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
+    } else if (err.detail.length) process.stderr.write(`${err.detail.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
     return err.exitCode;
   }
   process.stderr.write(`image-audit: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
   return 3;
 }
 
-export async function runCli(argv: string[]): Promise<never> {
+/** Runs one command and sets process.exitCode; the process then ends by itself (nothing is left open). */
+export async function runCli(argv: string[]): Promise<void> {
   const args = argv.slice(2);
-  const main = args[0] === 'gate' ? gateCommand(args.slice(1)) : auditCommand(args);
-  const code = await main.catch((err: unknown) => (interruptedBy() ? 130 : explain(err)));
-  // On SIGINT/SIGTERM the reaper removes the containers and re-raises the signal: let that end us.
-  if (interruptedBy()) return new Promise<never>(() => {});
-  // stdout and stderr are synchronous for files and pipes on Linux; a daemon that never answered can
-  // leave a socket open, so end now rather than wait for it.
-  process.stdout.write('', () => process.exit(code));
-  return new Promise<never>(() => {});
+  const shown = progress();
+  const interrupt = interruptible(shown);
+  const context: RunContext = { shown, signal: interrupt.signal };
+  try {
+    process.exitCode = await (args[0] === 'gate' ? gateCommand(args.slice(1), context) : auditCommand(args, context));
+  } catch (err) {
+    const caught = interrupt.caught();
+    if (caught) {
+      process.stderr.write('image-audit: interrupted: no report written\n');
+      process.exitCode = INTERRUPT_EXIT[caught];
+    } else process.exitCode = explain(err);
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -6,6 +6,10 @@ const sizeOrBytes = { type: ['string', 'number'], description: "a size such as '
 const duration = { type: ['string', 'number'], description: "a duration such as '5s' or '1500ms', or milliseconds" };
 const checkIds = { type: 'array', items: { enum: CHECK_IDS } };
 const percent = { type: 'number', minimum: 0 };
+/** A Docker network name (or 'none', 'bridge'): what `docker network create` accepts. */
+export const NETWORK_PATTERN = '^[A-Za-z0-9][A-Za-z0-9_.-]*$';
+/** An HTTP request path: starts with '/', no spaces or control characters. */
+export const DRAIN_PATH_PATTERN = '^/[^\\s\\x00-\\x1f\\x7f]*$';
 
 export const GATE_KEYS = {
   baseline: { type: 'string', description: "an image reference, or 'auto' (the previous release tag)" },
@@ -31,6 +35,14 @@ export const configSchema = {
     target: { type: 'string', minLength: 1 },
     buildArgs: { type: 'object', additionalProperties: { type: 'string' } },
     envFile: { type: 'string', minLength: 1 },
+    buildTimeout: duration,
+    healthTimeout: duration,
+    memory: { ...sizeOrBytes, description: "memory limit of the audited container, e.g. '512MiB'; 0: no limit" },
+    pidsLimit: { type: 'integer', minimum: 0, description: 'pids limit of the audited container; 0: no limit' },
+    network: { type: 'string', pattern: NETWORK_PATTERN, description: "'bridge', 'none', or a network name" },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    drainPath: { type: 'string', pattern: DRAIN_PATH_PATTERN, description: "request path of the drain probe, e.g. '/'" },
+    deep: { type: 'boolean' },
     waivers: {
       type: 'array',
       items: {

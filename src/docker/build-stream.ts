@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import protobuf from 'protobufjs';
+import { BuildFailedError } from '../errors.js';
 
 const require = createRequire(import.meta.url);
 
@@ -29,10 +30,16 @@ export interface BuildOutcome {
   /** e.g. "[builder 5/5] RUN npm run build" or "Step 6/12 : RUN npm run build" */
   failingStep?: string;
   failingOutput: string[];
-  /** BuildKit shared the failing step with a concurrent build, so this stream never saw it fail. */
+  /** A step of this build (a vertex the stream named) failed, but in a concurrent build that BuildKit shared. */
   failedElsewhere?: boolean;
   log: string[];
 }
+
+/**
+ * The failing step ran in a build BuildKit shared with ours, so this stream never saw it fail: a build
+ * policy may run the build once more (failures are not cached) to get the step's own output.
+ */
+export class SharedStepFailedError extends BuildFailedError {}
 
 const KEEP_LINES = 25;
 
@@ -134,13 +141,15 @@ export async function parseBuildStream(
     // When another build runs the same step at the same time, BuildKit shares it and this stream may
     // never see the step fail: the step is then read from the error message, and its output is missing.
     const command = /(?:executor failed running \[|process ")\/bin\/sh -c (.+?)(?:\]|" did not complete)/.exec(error)?.[1];
-    const digest =
-      failingVertex ?? [...vertexNames].find(([, name]) => command !== undefined && name.endsWith(`RUN ${command}`))?.[0];
+    const namedVertex = [...vertexNames].find(([, name]) => command !== undefined && name.endsWith(`RUN ${command}`))?.[0];
+    const digest = failingVertex ?? namedVertex;
     return {
       error,
       failingStep: digest ? vertexNames.get(digest) : command ? `RUN ${command}` : undefined,
       failingOutput: digest ? (vertexOutput.get(digest) ?? []) : [],
-      failedElsewhere: failingVertex === undefined,
+      // Only a step of this build's graph that another build ran: a parse error or an unknown
+      // --target names no step and fails the same way every time.
+      failedElsewhere: failingVertex === undefined && namedVertex !== undefined,
       log,
     };
   }

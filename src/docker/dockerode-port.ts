@@ -1,13 +1,19 @@
 // The Docker port implemented with dockerode: the only module that imports it.
 import Docker from 'dockerode';
 import { posix as pathPosix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../errors.js';
 import { withinMs } from '../wait.js';
-import { parseBuildStream } from './build-stream.js';
+import { pipeline } from 'node:stream/promises';
+import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
 import { demuxLogs } from './logs.js';
 import type {
+  CallOptions,
+  ContainerEvent,
+  DaemonInfo,
+  ExecRequest,
+  ExecResult,
   BuildRequest,
   BuildResult,
   ContainerSpec,
@@ -49,11 +55,12 @@ function toAuditError(err: unknown, what: string): Error {
   return new DockerApiError(`Docker refused ${what}: ${apiMessage(e) || `HTTP ${e.statusCode}`}`, e.statusCode);
 }
 
-async function bounded<T>(promise: Promise<T>, what: string, ms = CALL_BOUND_MS): Promise<T> {
+async function bounded<T>(promise: Promise<T>, what: string, ms = CALL_BOUND_MS, signal?: AbortSignal): Promise<T> {
   let result: { value: T } | undefined;
   try {
-    result = await withinMs(promise, ms);
+    result = await withinMs(promise, ms, signal);
   } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
     throw toAuditError(err, what);
   }
   if (!result) throw new DaemonUnreachableError(`Docker daemon did not answer within ${ms / 1000} s while ${what}`);
@@ -72,6 +79,11 @@ async function imageCall<T>(ref: string, call: Promise<T>, what: string): Promis
     }
     throw err;
   }
+}
+
+/** What an aborted call rejects with: the caller's reason when it is an error, else an AbortError. */
+export function abortError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new DOMException('The operation was aborted', 'AbortError');
 }
 
 function nsToNumber(value: unknown): number {
@@ -109,19 +121,26 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  async build(request: BuildRequest): Promise<BuildResult> {
-    if (request.builder === 'classic') return this.buildWith('classic', request);
-    try {
-      return await this.buildWith('buildkit', request);
-    } catch (err) {
-      // Only a daemon without BuildKit sends us to the classic builder; a failing Dockerfile does not.
-      if (err instanceof BuildFailedError || !/buildkit|session/i.test((err as Error).message)) throw err;
-      request.onProgress?.(`BuildKit unavailable (${(err as Error).message}); using the classic builder`);
-      return this.buildWith('classic', request);
-    }
+  async info(): Promise<DaemonInfo> {
+    const [info, version] = await Promise.all([
+      bounded(this.docker.info() as Promise<{ SecurityOptions?: string[]; ServerVersion?: string }>, 'reading the daemon info'),
+      bounded(this.docker.version() as Promise<{ Components?: Array<{ Name: string }> }>, 'reading the daemon version'),
+    ]);
+    const securityOptions = info.SecurityOptions ?? [];
+    const has = (name: string) => securityOptions.some((o) => o.split(',').includes(`name=${name}`));
+    const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
+    return { serverVersion: info.ServerVersion ?? '', securityOptions, userns: has('userns'), rootless: has('rootless'), engine: podman ? 'podman' : 'docker' };
   }
 
-  private async buildWith(builder: 'buildkit' | 'classic', request: BuildRequest, retried = false): Promise<BuildResult> {
+  /**
+   * One build with the builder it is told ('auto' is BuildKit); the policy (fallback, retry, one deadline
+   * over all attempts) is src/target/build.ts. Cancelled by request.signal or at request.timeoutMs.
+   */
+  async build(request: BuildRequest): Promise<BuildResult> {
+    return this.buildWith(request.builder === 'classic' ? 'classic' : 'buildkit', request);
+  }
+
+  private async buildWith(builder: 'buildkit' | 'classic', request: BuildRequest): Promise<BuildResult> {
     const options: Record<string, unknown> = {
       dockerfile: request.dockerfile,
       buildargs: request.buildArgs,
@@ -132,32 +151,36 @@ export class DockerodePort implements DockerPort {
     };
     if (request.target) options.target = request.target;
     if (builder === 'buildkit') options.version = '2';
-    // A build that hangs (a step waiting on a network that never answers) is cancelled at the bound.
-    const abort = new AbortController();
-    options.abortSignal = abort.signal;
-    const timer = setTimeout(() => abort.abort(), request.timeoutMs);
+    // Aborting the request makes the daemon cancel the build (BuildKit and classic alike).
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const abortSignal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    options.abortSignal = abortSignal;
     let outcome: Awaited<ReturnType<typeof parseBuildStream>>;
     try {
-      const stream = await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, options);
-      outcome = await parseBuildStream(stream as unknown as Readable, builder, request.onProgress);
+      abortSignal.throwIfAborted();
+      const stream = (await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, options)) as unknown as Readable;
+      // An abort after the response began must end the stream we are reading, not only the request.
+      const onAbort = () => stream.destroy(new Error('build cancelled'));
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      try {
+        outcome = await parseBuildStream(stream, builder, request.onProgress);
+      } finally {
+        abortSignal.removeEventListener('abort', onAbort);
+      }
     } catch (err) {
-      if (abort.signal.aborted) {
-        throw new BuildFailedError(`Build did not finish within ${Math.round(request.timeoutMs / 1000)} s and was cancelled`, undefined, []);
+      if (abortSignal.aborted) {
+        const why = timeout.aborted ? `did not finish within ${Math.round(request.timeoutMs / 1000)} s and was cancelled` : 'was cancelled';
+        throw new BuildFailedError(`Build ${why}`, undefined, []);
       }
       const e = err as DockerodeError;
       if (isConnectionError(e)) throw toAuditError(err, 'building');
       throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (outcome.error !== undefined && outcome.failedElsewhere && !retried) {
-      // The failing step ran in a concurrent build that BuildKit shared with ours; failures are not
-      // cached, so one more build runs it here and shows its output.
-      return this.buildWith(builder, request, true);
     }
     if (outcome.error !== undefined) {
       const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';
-      throw new BuildFailedError(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);
+      // A step BuildKit shared with a concurrent build failed there: the policy may build once more.
+      const Failure = outcome.failedElsewhere ? SharedStepFailedError : BuildFailedError;
+      throw new Failure(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);
     }
     if (!outcome.imageId) throw new BuildFailedError('Build ended without an image id', undefined, outcome.log.slice(-20));
     return { imageId: outcome.imageId, builder, log: outcome.log };
@@ -179,6 +202,8 @@ export class DockerodePort implements DockerPort {
         workingDir: config.WorkingDir ?? '',
         env: config.Env ?? [],
         stopSignal: (config as { StopSignal?: string }).StopSignal || 'SIGTERM',
+        exposedPorts: Object.keys((config as { ExposedPorts?: Record<string, unknown> }).ExposedPorts ?? {}),
+        labels: (config as { Labels?: Record<string, string> | null }).Labels ?? {},
         healthcheck:
           test.length > 0 && test[0] !== 'NONE'
             ? {
@@ -207,7 +232,19 @@ export class DockerodePort implements DockerPort {
   }
 
   async createContainer(spec: ContainerSpec): Promise<string> {
-    const options: Docker.ContainerCreateOptions = { Image: spec.image, Env: spec.env, Labels: spec.labels };
+    const options: Docker.ContainerCreateOptions = {
+      Image: spec.image,
+      Env: spec.env,
+      Labels: spec.labels,
+      HostConfig: {
+        // A daemon configured with "init": true would otherwise put docker-init at PID 1.
+        Init: false,
+        Privileged: false,
+        NetworkMode: spec.network || 'bridge',
+        ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
+        ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+      },
+    };
     if (spec.entrypoint) options.Entrypoint = spec.entrypoint;
     if (spec.cmd) options.Cmd = spec.cmd;
     if (spec.healthcheck) {
@@ -228,8 +265,8 @@ export class DockerodePort implements DockerPort {
     await bounded(this.docker.getContainer(id).start(), 'starting the container');
   }
 
-  async inspectContainer(id: string): Promise<ContainerState> {
-    const raw = await bounded(this.docker.getContainer(id).inspect(), 'inspecting the container');
+  async inspectContainer(id: string, options: CallOptions = {}): Promise<ContainerState> {
+    const raw = await bounded(this.docker.getContainer(id).inspect({ abortSignal: options.signal } as object), 'inspecting the container', CALL_BOUND_MS, options.signal);
     const s = raw.State as Docker.ContainerInspectInfo['State'] & {
       Health?: { Status: string; FailingStreak: number; Log: Array<Record<string, unknown>> | null };
     };
@@ -257,30 +294,127 @@ export class DockerodePort implements DockerPort {
     };
   }
 
-  async signal(id: string, signal: string): Promise<void> {
+  async signal(id: string, signal: string): Promise<'sent' | 'not-running'> {
     try {
       await bounded(this.docker.getContainer(id).kill({ signal }), `sending ${signal}`);
+      return 'sent';
     } catch (err) {
-      // 409: the container is not running any more, which is what a signal aims at anyway.
-      if (err instanceof DockerApiError && (err.statusCode === 409 || /is not running/i.test(err.message))) return;
+      // 409: the container is not running any more: the signal reached nothing.
+      if (err instanceof DockerApiError && (err.statusCode === 409 || /is not running/i.test(err.message))) return 'not-running';
       throw err;
     }
   }
 
-  async waitForExit(id: string): Promise<number> {
+  async waitForExit(id: string, options: CallOptions = {}): Promise<number> {
     try {
-      const result = (await this.docker.getContainer(id).wait()) as { StatusCode: number };
+      const result = (await this.docker.getContainer(id).wait({ abortSignal: options.signal } as object)) as { StatusCode: number };
       return result.StatusCode;
     } catch (err) {
+      if (options.signal?.aborted) throw abortError(options.signal);
       throw toAuditError(err, 'waiting for the container to exit');
     }
   }
 
-  async processes(id: string): Promise<ProcessRow[]> {
+  async *containerEvents(id: string, sinceMs: number, options: CallOptions): AsyncIterable<ContainerEvent> {
+    let stream: Readable;
+    try {
+      stream = (await this.docker.getEvents({
+        since: Math.floor(sinceMs / 1000),
+        filters: { type: ['container'], container: [id] },
+        abortSignal: options.signal,
+      } as object)) as unknown as Readable;
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw toAuditError(err, 'following the container events');
+    }
+    const abort = () => stream.destroy();
+    options.signal?.addEventListener('abort', abort, { once: true });
+    let pending = '';
+    try {
+      for await (const chunk of stream) {
+        pending += chunk.toString();
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line.trim()) continue;
+          const raw = JSON.parse(line) as { Action?: string; status?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } };
+          yield {
+            action: raw.Action ?? raw.status ?? '',
+            timeMs: raw.timeNano ? raw.timeNano / 1e6 : (raw.time ?? 0) * 1000,
+            attributes: raw.Actor?.Attributes ?? {},
+          };
+        }
+      }
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw toAuditError(err, 'following the container events');
+    } finally {
+      options.signal?.removeEventListener('abort', abort);
+      stream.destroy();
+    }
+  }
+
+  async exec(id: string, request: ExecRequest): Promise<ExecResult> {
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const what = `running ${request.argv[0]} in the container`;
+    const container = this.docker.getContainer(id);
+    const exec = await bounded(
+      container.exec({
+        Cmd: request.argv,
+        AttachStdout: true,
+        AttachStderr: true,
+        ...(request.user !== undefined ? { User: request.user } : {}),
+        ...(request.env ? { Env: request.env } : {}),
+        ...(request.workingDir ? { WorkingDir: request.workingDir } : {}),
+      }),
+      what,
+      CALL_BOUND_MS,
+      signal,
+    );
+    const stream = (await bounded(exec.start({ hijack: true, stdin: false, abortSignal: signal } as object) as Promise<unknown>, what, CALL_BOUND_MS, signal)) as Readable;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let partial = '';
+    const onStdout = (chunk: Buffer) => {
+      stdout.push(chunk);
+      if (!request.onStdoutLine) return;
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) request.onStdoutLine(line);
+    };
+    try {
+      await pipeline(stream, demuxStream(onStdout, (chunk) => stderr.push(chunk)), { signal });
+    } catch (err) {
+      if (request.signal?.aborted) throw abortError(request.signal);
+      if (timeout.aborted) throw new DockerApiError(`${request.argv[0]} in the container did not finish within ${request.timeoutMs / 1000} s`);
+      throw toAuditError(err, what);
+    }
+    if (partial && request.onStdoutLine) request.onStdoutLine(partial);
+    const inspected = (await bounded(exec.inspect(), what, CALL_BOUND_MS, request.signal)) as { ExitCode: number | null };
+    return { exitCode: inspected.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+  }
+
+  async exportImage(ref: string, options: CallOptions = {}): Promise<Readable> {
+    return (await imageCall(ref, this.docker.getImage(ref).get({ abortSignal: options.signal } as never) as unknown as Promise<unknown>, `exporting ${ref}`)) as Readable;
+  }
+
+  async removeImage(ref: string): Promise<void> {
+    try {
+      await bounded(this.docker.getImage(ref).remove({ noprune: false }), `removing image ${ref}`);
+    } catch (err) {
+      if (err instanceof DockerApiError && (err.statusCode === 404 || err.statusCode === 409)) return;
+      throw err;
+    }
+  }
+
+  async processes(id: string, options: CallOptions = {}): Promise<ProcessRow[]> {
     // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids.
     const top = (await bounded(
-      this.docker.getContainer(id).top({ ps_args: '-eo pid,ppid,uid,gid,args' }),
+      this.docker.getContainer(id).top({ ps_args: '-eo pid,ppid,uid,gid,args', abortSignal: options.signal } as object),
       'listing the container processes',
+      CALL_BOUND_MS,
+      options.signal,
     )) as { Titles: string[]; Processes: string[][] | null };
     const col = (name: string) => top.Titles.findIndex((t) => t.trim().toUpperCase() === name);
     const [pid, ppid, uid, gid, args] = ['PID', 'PPID', 'UID', 'GID', 'COMMAND'].map(col);
@@ -293,12 +427,14 @@ export class DockerodePort implements DockerPort {
     }));
   }
 
-  async statPath(id: string, path: string): Promise<PathStat | undefined> {
+  async statPath(id: string, path: string, options: CallOptions = {}): Promise<PathStat | undefined> {
     let response: { headers?: Record<string, string>; resume?: () => void };
     try {
       response = (await bounded(
-        this.docker.getContainer(id).infoArchive({ path }) as Promise<unknown>,
+        this.docker.getContainer(id).infoArchive({ path, abortSignal: options.signal } as object) as Promise<unknown>,
         `reading ${path} from the image`,
+        CALL_BOUND_MS,
+        options.signal,
       )) as typeof response;
     } catch (err) {
       if (err instanceof DockerApiError && err.statusCode === 404) return undefined;
@@ -317,11 +453,13 @@ export class DockerodePort implements DockerPort {
     return { name: stat.name, sizeBytes: stat.size, isDirectory: (stat.mode & 0x80000000) !== 0, linkTarget: stat.linkTarget };
   }
 
-  private async archive(id: string, path: string): Promise<Readable | undefined> {
+  async archive(id: string, path: string, options: CallOptions = {}): Promise<Readable | undefined> {
     try {
       return (await bounded(
-        this.docker.getContainer(id).getArchive({ path }) as Promise<unknown>,
+        this.docker.getContainer(id).getArchive({ path, abortSignal: options.signal } as object) as Promise<unknown>,
         `reading ${path} from the image`,
+        CALL_BOUND_MS,
+        options.signal,
       )) as Readable;
     } catch (err) {
       if (err instanceof DockerApiError && err.statusCode === 404) return undefined;
@@ -329,12 +467,12 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  async readFile(id: string, path: string): Promise<Buffer | undefined> {
+  async readFile(id: string, path: string, options: CallOptions = {}): Promise<Buffer | undefined> {
     let current = path;
     for (let hops = 0; hops < 8; hops++) {
-      const stream = await this.archive(id, current);
+      const stream = await this.archive(id, current, options);
       if (!stream) return undefined;
-      const entry = await firstTarEntry(stream);
+      const entry = await firstTarEntry(stream, options.signal);
       if (!entry) return undefined;
       if (entry.type === 'file') return entry.content;
       if (entry.type !== 'symlink' || !entry.linkname) return undefined;
@@ -343,29 +481,32 @@ export class DockerodePort implements DockerPort {
     return undefined;
   }
 
-  async treeSizeBytes(id: string, path: string): Promise<number> {
-    const stream = await this.archive(id, path);
+  async treeSizeBytes(id: string, path: string, options: CallOptions = {}): Promise<number> {
+    const stream = await this.archive(id, path, options);
     if (!stream) return 0;
     const extract = tarStream.extract();
     let total = 0;
-    const done = new Promise<void>((resolve, reject) => {
-      extract.on('entry', (header, content, next) => {
-        if (header.type === 'file') total += header.size ?? 0;
-        content.on('end', next);
-        content.resume();
-      });
-      extract.on('finish', resolve);
-      extract.on('error', reject);
+    extract.on('entry', (header, content, next) => {
+      if (header.type === 'file') total += header.size ?? 0;
+      content.on('end', next);
+      content.resume();
     });
-    stream.pipe(extract);
-    await bounded(done, `measuring ${path}`, 120_000);
+    const bound = AbortSignal.timeout(120_000);
+    try {
+      await pipeline(stream, extract, { signal: options.signal ? AbortSignal.any([options.signal, bound]) : bound });
+    } catch (err) {
+      if (options.signal?.aborted) throw abortError(options.signal);
+      throw toAuditError(err, `measuring ${path}`);
+    }
     return total;
   }
 
-  async logs(id: string, tailLines: number): Promise<string[]> {
+  async logs(id: string, tailLines: number, options: CallOptions = {}): Promise<string[]> {
     const raw = (await bounded(
-      this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: tailLines }) as Promise<unknown>,
+      this.docker.getContainer(id).logs({ stdout: true, stderr: true, follow: false, tail: tailLines, abortSignal: options.signal } as never) as unknown as Promise<unknown>,
       'reading the container logs',
+      CALL_BOUND_MS,
+      options.signal,
     )) as Buffer;
     return demuxLogs(Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw)));
   }
@@ -388,6 +529,11 @@ export class DockerodePort implements DockerPort {
     return rows.map((row) => row.Id);
   }
 
+  async listLabelledContainers(labelFilter: string): Promise<Array<{ id: string; labels: Record<string, string>; state: string }>> {
+    const rows = await bounded(this.docker.listContainers({ all: true, filters: { label: [labelFilter] } }), 'listing containers');
+    return rows.map((row) => ({ id: row.Id, labels: row.Labels ?? {}, state: row.State }));
+  }
+
   async listImageTags(): Promise<string[]> {
     const rows = await bounded(this.docker.listImages(), 'listing images');
     return rows.flatMap((row) => row.RepoTags ?? []).filter((tag) => tag !== '<none>:<none>');
@@ -400,25 +546,44 @@ interface TarEntry {
   content: Buffer;
 }
 
-async function firstTarEntry(stream: Readable): Promise<TarEntry | undefined> {
+async function firstTarEntry(stream: Readable, signal?: AbortSignal): Promise<TarEntry | undefined> {
   const extract = tarStream.extract();
   let first: TarEntry | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    extract.on('entry', (header, content, next) => {
-      if (first) {
-        content.on('end', next);
-        content.resume();
-        return;
-      }
-      drain(content as unknown as Readable).then((buffer) => {
-        first = { type: header.type ?? 'file', linkname: header.linkname ?? undefined, content: buffer };
-        next();
-      }, reject);
-    });
-    extract.on('finish', resolve);
-    extract.on('error', reject);
+  extract.on('entry', (header, content, next) => {
+    if (first) {
+      content.on('end', next);
+      content.resume();
+      return;
+    }
+    drain(content as unknown as Readable).then((buffer) => {
+      first = { type: header.type ?? 'file', linkname: header.linkname ?? undefined, content: buffer };
+      next();
+    }, (err) => extract.destroy(err));
   });
-  stream.pipe(extract);
-  await bounded(done, 'reading a file from the image', 60_000);
+  const bound = AbortSignal.timeout(60_000);
+  try {
+    await pipeline(stream, extract, { signal: signal ? AbortSignal.any([signal, bound]) : bound });
+  } catch (err) {
+    if (signal?.aborted) throw abortError(signal);
+    throw toAuditError(err, 'reading a file from the image');
+  }
   return first;
+}
+
+/** Splits Docker's multiplexed stream (8-byte frame headers) into stdout and stderr chunks. */
+function demuxStream(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): Writable {
+  let buffered = Buffer.alloc(0);
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 8) {
+        const size = buffered.readUInt32BE(4);
+        if (buffered.length < 8 + size) break;
+        const payload = buffered.subarray(8, 8 + size);
+        (buffered[0] === 2 ? onStderr : onStdout)(Buffer.from(payload));
+        buffered = buffered.subarray(8 + size);
+      }
+      callback();
+    },
+  });
 }

@@ -18,6 +18,9 @@ export interface ImageConfig {
   workingDir: string;
   env: string[];
   stopSignal: string;
+  /** EXPOSE as the config records it, e.g. ["3000/tcp"]. */
+  exposedPorts: string[];
+  labels: Record<string, string>;
   /** Absent when the image declares no HEALTHCHECK (or `HEALTHCHECK NONE`). */
   healthcheck?: HealthcheckConfig;
 }
@@ -48,6 +51,8 @@ export interface BuildRequest {
   /** 'auto' (default): BuildKit, the classic builder only where BuildKit is unavailable. */
   builder?: 'auto' | 'classic';
   onProgress?: (line: string) => void;
+  /** The caller's abort: cancels the build. */
+  signal?: AbortSignal;
 }
 
 export interface BuildResult {
@@ -65,6 +70,51 @@ export interface ContainerSpec {
   /** Replaces the image's entrypoint and cmd (used for file-reading containers that never start). */
   entrypoint?: string[];
   cmd?: string[];
+  /** Host-protecting limits; 0 or undefined means none. Init is always off: PID 1 is what the image says. */
+  memoryBytes?: number;
+  pidsLimit?: number;
+  /** 'bridge' (default), 'none', or a network name. */
+  network?: string;
+}
+
+/** What the daemon is: a user-namespaced or rootless daemon shows host uids that are not the container's. */
+export interface DaemonInfo {
+  serverVersion: string;
+  /** Security options as /info lists them, e.g. ["name=seccomp,profile=default", "name=userns"]. */
+  securityOptions: string[];
+  userns: boolean;
+  rootless: boolean;
+  /** "docker" or "podman" (from the version's components). */
+  engine: 'docker' | 'podman';
+}
+
+/** One container event, with the daemon's own timestamp. */
+export interface ContainerEvent {
+  /** e.g. "start", "die", "kill", "health_status: healthy", "exec_start: node -e …" */
+  action: string;
+  /** Milliseconds since the epoch, on the daemon's clock. */
+  timeMs: number;
+  attributes: Record<string, string>;
+}
+
+export interface ExecRequest {
+  argv: string[];
+  /** Defaults to the image's USER. */
+  user?: string;
+  env?: string[];
+  workingDir?: string;
+  /** The exec is abandoned (its stream destroyed) when this aborts; the process may linger until the container stops. */
+  signal?: AbortSignal;
+  /** Bound on the whole exec: it rejects with a timeout error past it. */
+  timeoutMs: number;
+  /** Each complete stdout line as it arrives (for long-running helpers that report events). */
+  onStdoutLine?: (line: string) => void;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
 }
 
 export interface HealthProbe {
@@ -103,33 +153,51 @@ export interface PathStat {
   linkTarget: string;
 }
 
+/** Every call that waits accepts the caller's AbortSignal; an aborted call rejects with an AbortError. */
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
 export interface DockerPort {
   /** Answers within a bound or throws DaemonUnreachableError. */
   ping(): Promise<void>;
+  info(): Promise<DaemonInfo>;
   build(request: BuildRequest): Promise<BuildResult>;
   /** Throws ImageNotFoundError when the daemon has no such image. */
   inspectImage(ref: string): Promise<ImageInfo>;
   imageHistory(ref: string): Promise<LayerHistory[]>;
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;
-  inspectContainer(id: string): Promise<ContainerState>;
-  /** Sends a signal; a container that already stopped is not an error. */
-  signal(id: string, signal: string): Promise<void>;
-  /** Resolves with the exit code once the container stops; callers bound the wait. */
-  waitForExit(id: string): Promise<number>;
-  processes(id: string): Promise<ProcessRow[]>;
+  inspectContainer(id: string, options?: CallOptions): Promise<ContainerState>;
+  /** Sends a signal: 'sent', or 'not-running' when the container had already stopped (409). */
+  signal(id: string, signal: string): Promise<'sent' | 'not-running'>;
+  /** Resolves with the exit code once the container stops; bounded by the caller's signal. */
+  waitForExit(id: string, options?: CallOptions): Promise<number>;
+  /** The container's events from `sinceMs` (daemon clock) on, until the signal aborts. */
+  containerEvents(id: string, sinceMs: number, options: CallOptions): AsyncIterable<ContainerEvent>;
+  processes(id: string, options?: CallOptions): Promise<ProcessRow[]>;
+  /** Runs a program in the running container (no shell involved). */
+  exec(id: string, request: ExecRequest): Promise<ExecResult>;
+  /** The image as `docker save` writes it (a tar of layer tars), streamed. */
+  exportImage(ref: string, options?: CallOptions): Promise<Readable>;
+  /** Removes an image (by id or tag); one that is gone or in use is not an error. */
+  removeImage(ref: string): Promise<void>;
   /** undefined when the path does not exist in the container's filesystem. */
-  statPath(id: string, path: string): Promise<PathStat | undefined>;
+  statPath(id: string, path: string, options?: CallOptions): Promise<PathStat | undefined>;
   /** A regular file's content (symlinks followed), or undefined when there is none. */
-  readFile(id: string, path: string): Promise<Buffer | undefined>;
+  readFile(id: string, path: string, options?: CallOptions): Promise<Buffer | undefined>;
   /** Total size of the regular files below a path (0 when it does not exist). */
-  treeSizeBytes(id: string, path: string): Promise<number>;
+  treeSizeBytes(id: string, path: string, options?: CallOptions): Promise<number>;
+  /** The tar of a path (the archive endpoint), streamed; undefined when it does not exist. */
+  archive(id: string, path: string, options?: CallOptions): Promise<Readable | undefined>;
   /** The last lines of stdout and stderr, interleaved as written. */
-  logs(id: string, tailLines: number): Promise<string[]>;
+  logs(id: string, tailLines: number, options?: CallOptions): Promise<string[]>;
   /** Force-removes; a container already gone is not an error. */
   removeContainer(id: string): Promise<void>;
   /** Every container (stopped ones too), or those with the label ("key" or "key=value"). */
   listContainers(labelFilter?: string): Promise<string[]>;
+  /** Containers with the label, with all their labels. */
+  listLabelledContainers(labelFilter: string): Promise<Array<{ id: string; labels: Record<string, string>; state: string }>>;
   /** Every repo:tag the daemon has. */
   listImageTags(): Promise<string[]>;
 }

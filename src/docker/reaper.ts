@@ -1,5 +1,7 @@
-// Every container an audit creates carries our labels and is removed when the audit ends (finally),
-// and also when our own process gets SIGINT/SIGTERM mid-audit.
+// Every container an audit creates carries our labels and is removed when the audit ends (finally).
+// The library installs no signal handlers: a caller that wants Ctrl-C to clean up aborts the audit's
+// signal (the CLI does), and the audit's `finally` removes what it made. Containers of auditors that
+// died without cleaning up (SIGKILL, a daemon restart) are removed by the next audit on the same host.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { DockerPort } from './port.js';
@@ -17,39 +19,26 @@ export function sessionId(): string {
   return process.env.IMAGE_AUDIT_SESSION || `${hostname()}:${process.pid}`;
 }
 
-const active = new Set<ContainerReaper>();
-let signalsInstalled = false;
-
-let interruption: NodeJS.Signals | undefined;
-
-/** The signal being handled, if any: the audit then fails on purpose and must not exit on its own. */
-export function interruptedBy(): NodeJS.Signals | undefined {
-  return interruption;
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
-async function onSignal(signal: NodeJS.Signals): Promise<void> {
-  interruption = signal;
-  process.stderr.write(`\nimage-audit: ${signal}: removing the audit's containers\n`);
-  await Promise.allSettled([...active].map((reaper) => reaper.release()));
-  uninstallSignals();
-  // Re-raise so the process ends the way it would have without us.
-  process.kill(process.pid, signal);
-}
-
-const handlers = { SIGINT: () => void onSignal('SIGINT'), SIGTERM: () => void onSignal('SIGTERM') };
-
-function installSignals(): void {
-  if (signalsInstalled) return;
-  signalsInstalled = true;
-  process.on('SIGINT', handlers.SIGINT);
-  process.on('SIGTERM', handlers.SIGTERM);
-}
-
-function uninstallSignals(): void {
-  if (!signalsInstalled) return;
-  signalsInstalled = false;
-  process.off('SIGINT', handlers.SIGINT);
-  process.off('SIGTERM', handlers.SIGTERM);
+/** Removes the containers of audits run on this host by processes that no longer exist; returns how many. */
+export async function reapAbandoned(docker: DockerPort): Promise<number> {
+  const host = hostname();
+  const ours = await docker.listLabelledContainers(LABEL);
+  const abandoned = ours.filter((c) => {
+    const pid = Number(c.labels[PID_LABEL]);
+    return c.labels[HOST_LABEL] === host && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+  });
+  await Promise.allSettled(abandoned.map((c) => docker.removeContainer(c.id)));
+  return abandoned.length;
 }
 
 export class ContainerReaper {
@@ -59,10 +48,7 @@ export class ContainerReaper {
   constructor(
     private readonly docker: DockerPort,
     private readonly keep: boolean,
-  ) {
-    active.add(this);
-    installSignals();
-  }
+  ) {}
 
   get labels(): Record<string, string> {
     return { [LABEL]: 'true', [AUDIT_ID_LABEL]: this.auditId, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname(), [SESSION_LABEL]: sessionId() };
@@ -77,16 +63,15 @@ export class ContainerReaper {
     return this.keep ? [...this.containers] : [];
   }
 
-  async removeAll(): Promise<void> {
+  /** Ends the audit's hold on its containers: removes them unless kept. */
+  async release(): Promise<void> {
+    if (this.keep) return;
     const ids = [...this.containers];
     this.containers.clear();
     await Promise.allSettled(ids.map((id) => this.docker.removeContainer(id)));
   }
 
-  /** Ends the audit's hold on its containers: removes them unless kept. */
-  async release(): Promise<void> {
-    active.delete(this);
-    if (active.size === 0) uninstallSignals();
-    if (!this.keep) await this.removeAll();
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.release();
   }
 }

@@ -2,9 +2,22 @@
 // (dockerfile-ast), in the stage that became the image (the --target stage, else the last one).
 import { DockerfileParser, type Instruction } from 'dockerfile-ast';
 import type { LayerHistory } from '../docker/port.js';
-import type { CheckId, SourceLocation } from '../types.js';
+import type { SourceLocation } from '../types.js';
 
-export type DockerfileLocator = (id: CheckId, largestLayer?: LayerHistory) => SourceLocation | undefined;
+/** The stage that became the image, for checks that point at the instruction responsible. */
+export interface StageView {
+  file: string;
+  /** The stage's FROM. */
+  from: SourceLocation | undefined;
+  /** The last instruction of the stage with one of these keywords. */
+  last(...keywords: string[]): SourceLocation | undefined;
+  /** The last instruction of the stage whose "KEYWORD arguments" text matches. */
+  lastMatching(pattern: RegExp): SourceLocation | undefined;
+  /** The instruction that made an image history entry (e.g. the largest layer). */
+  madeLayer(layer: LayerHistory | undefined): SourceLocation | undefined;
+  /** Every instruction of the whole Dockerfile, every stage, in order. */
+  all: SourceLocation[];
+}
 
 const normalise = (text: string) => text.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
 
@@ -21,50 +34,40 @@ function madeBy(createdBy: string): { keyword: string; text: string } {
   return { keyword, text };
 }
 
-export function dockerfileLocator(file: string, content: string, buildTarget?: string): DockerfileLocator {
+export function stageView(file: string, content: string, buildTarget?: string): StageView {
   const dockerfile = DockerfileParser.parse(content);
   const froms = dockerfile.getFROMs();
-  const stageIndex = buildTarget ? froms.findIndex((f) => f.getBuildStage()?.toLowerCase() === buildTarget.toLowerCase()) : froms.length - 1;
-  const from = froms[stageIndex >= 0 ? stageIndex : froms.length - 1];
-  const next = froms[(stageIndex >= 0 ? stageIndex : froms.length - 1) + 1];
+  const wanted = buildTarget ? froms.findIndex((f) => f.getBuildStage()?.toLowerCase() === buildTarget.toLowerCase()) : froms.length - 1;
+  const index = wanted >= 0 ? wanted : froms.length - 1;
+  const from = froms[index];
+  const next = froms[index + 1];
   const startLine = from?.getRange().start.line ?? 0;
   const endLine = next ? next.getRange().start.line : Number.MAX_SAFE_INTEGER;
-  const stage = dockerfile.getInstructions().filter((i) => {
+  const instructions = dockerfile.getInstructions();
+  const stage = instructions.filter((i) => {
     const line = i.getRange().start.line;
     return line >= startLine && line < endLine;
   });
-  const last = (...keywords: string[]) => [...stage].reverse().find((i) => keywords.includes(i.getKeyword()));
   const at = (instruction: Instruction | undefined): SourceLocation | undefined =>
     instruction && {
       file,
       line: instruction.getRange().start.line + 1,
       instruction: normalise(`${instruction.getKeyword()} ${instruction.getArgumentsContent() ?? ''}`),
     };
-  const installsDeps = (i: Instruction) => {
-    const text = `${i.getKeyword()} ${i.getTextContent()}`;
-    return (/^(COPY|ADD)\b/.test(text) && /node_modules/.test(text)) || (/^RUN\b/.test(text) && /\b(npm (ci|install|i)\b|yarn( install)?\b|pnpm (install|i)\b)/.test(text));
-  };
-
-  return (id, largestLayer) => {
-    switch (id) {
-      case 'non-root-user':
-        return at(last('USER') ?? from);
-      case 'init-pid1':
-        return at(last('ENTRYPOINT') ?? last('CMD') ?? from);
-      case 'sigterm-shutdown':
-        return at(last('STOPSIGNAL') ?? last('CMD') ?? last('ENTRYPOINT') ?? from);
-      case 'healthcheck':
-        return at(last('HEALTHCHECK') ?? from);
-      case 'no-dev-dependencies':
-        return at([...stage].reverse().find(installsDeps) ?? last('COPY', 'ADD') ?? from);
-      case 'size-budget': {
-        const made = largestLayer && madeBy(largestLayer.createdBy);
-        const match = made && stage.find((i) => {
-          const args = normalise(i.getArgumentsContent() ?? '');
-          return i.getKeyword() === made.keyword && args.length > 0 && made.text.includes(args);
-        });
-        return at(match || from);
-      }
-    }
+  const reversed = [...stage].reverse();
+  return {
+    file,
+    from: at(from),
+    last: (...keywords) => at(reversed.find((i) => keywords.includes(i.getKeyword()))),
+    lastMatching: (pattern) => at(reversed.find((i) => pattern.test(`${i.getKeyword()} ${i.getTextContent()}`))),
+    madeLayer: (layer) => {
+      const made = layer && madeBy(layer.createdBy);
+      const match = made && stage.find((i) => {
+        const args = normalise(i.getArgumentsContent() ?? '');
+        return i.getKeyword() === made.keyword && args.length > 0 && made.text.includes(args);
+      });
+      return at(match || undefined);
+    },
+    all: instructions.map((i) => at(i)!),
   };
 }

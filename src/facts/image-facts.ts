@@ -42,8 +42,8 @@ export async function gatherImageBasics(docker: DockerPort, ref: string): Promis
   return { image, history, command: analyseCommand(image.config.entrypoint, image.config.cmd) };
 }
 
-async function readText(docker: DockerPort, containerId: string, file: string): Promise<string | undefined> {
-  return (await docker.readFile(containerId, file))?.toString('utf8');
+async function readText(docker: DockerPort, containerId: string, file: string, signal?: AbortSignal): Promise<string | undefined> {
+  return (await docker.readFile(containerId, file, { signal }))?.toString('utf8');
 }
 
 function parseJson<T>(text: string | undefined, where: string, notes: string[]): T | undefined {
@@ -75,17 +75,18 @@ export async function gatherFileFacts(
   containerId: string,
   basics: ImageBasics,
   contextDir: string | undefined,
+  signal?: AbortSignal,
 ): Promise<FileFacts> {
   const [passwdText, groupText] = await Promise.all([
-    readText(docker, containerId, '/etc/passwd'),
-    readText(docker, containerId, '/etc/group'),
+    readText(docker, containerId, '/etc/passwd', signal),
+    readText(docker, containerId, '/etc/group', signal),
   ]);
   const user = resolveUser(
     basics.image.config.user,
     passwdText === undefined ? undefined : parsePasswd(passwdText),
     groupText === undefined ? undefined : parseGroup(groupText),
   );
-  const devDependencies = await gatherDevDependencies(docker, containerId, basics, contextDir);
+  const devDependencies = await gatherDevDependencies(docker, containerId, basics, contextDir, signal);
   return { user, hasPasswd: passwdText !== undefined, devDependencies };
 }
 
@@ -94,10 +95,11 @@ async function gatherDevDependencies(
   containerId: string,
   basics: ImageBasics,
   contextDir: string | undefined,
+  signal?: AbortSignal,
 ): Promise<DevDependencyFacts> {
   const notes: string[] = [];
   const stat = async (p: string) => {
-    const s = await docker.statPath(containerId, p);
+    const s = await docker.statPath(containerId, p, { signal });
     return s && { isDirectory: s.isDirectory };
   };
   const app = await locateApp(basics.command, basics.image.config.workingDir, stat);
@@ -114,7 +116,7 @@ async function gatherDevDependencies(
     }
   }
   if (!devOnly && app.lockfile) {
-    const lock = parseJson<object>(await readText(docker, containerId, app.lockfile), `image ${app.lockfile}`, notes);
+    const lock = parseJson<object>(await readText(docker, containerId, app.lockfile, signal), `image ${app.lockfile}`, notes);
     if (lock) {
       devOnly = devOnlyFromLockfile(lock);
       from = `image: ${app.lockfile}`;
@@ -122,7 +124,7 @@ async function gatherDevDependencies(
   }
   if (!devOnly) {
     const contextPkg = contextDir && existsSync(path.join(contextDir, 'package.json')) ? path.join(contextDir, 'package.json') : undefined;
-    const pkgText = contextPkg ? readFileSync(contextPkg, 'utf8') : app.packageJson ? await readText(docker, containerId, app.packageJson) : undefined;
+    const pkgText = contextPkg ? readFileSync(contextPkg, 'utf8') : app.packageJson ? await readText(docker, containerId, app.packageJson, signal) : undefined;
     const where = contextPkg ? 'build context: package.json' : `image: ${app.packageJson}`;
     const pkg = parseJson<Parameters<typeof devOnlyFromPackageJson>[0]>(pkgText, where, notes);
     if (pkg) {
@@ -139,11 +141,11 @@ async function gatherDevDependencies(
     const root = app.installRoot === '/' ? '' : app.installRoot;
     const found = await mapLimited(devOnly.packages, 16, async (pkg) => {
       const imagePath = `${root}/${pkg.path}`;
-      const s = await docker.statPath(containerId, imagePath);
+      const s = await docker.statPath(containerId, imagePath, { signal });
       return s ? { ...pkg, imagePath } : undefined;
     });
     const present = found.filter((p): p is DevOnlyPackage & { imagePath: string } => p !== undefined);
-    const sized = await mapLimited(present, 4, async (pkg) => ({ ...pkg, sizeBytes: await docker.treeSizeBytes(containerId, pkg.imagePath) }));
+    const sized = await mapLimited(present, 4, async (pkg) => ({ ...pkg, sizeBytes: await docker.treeSizeBytes(containerId, pkg.imagePath, { signal }) }));
     installed.push(...sized);
   }
   return { app, from, devOnly, installed, notes };

@@ -1,6 +1,7 @@
 // Baseline against candidate: the regressions the release gate measures. Pure: two reports in,
 // findings out.
 import type { GateThresholds } from '../config/load.js';
+import { CHECKS } from '../checks/registry.js';
 import type { AuditReport, CheckId } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
 
@@ -14,13 +15,17 @@ export interface Metrics {
   sizeBytes: number;
   shutdownMs?: number;
   timeToHealthyMs?: number;
+  /** Every check's gate metric by key (shutdown, healthy, and whatever later checks declare). */
+  byKey: Record<string, number | undefined>;
 }
 
+/** The metrics the checks declare, read from their results: the gate knows no check by name. */
 export function metricsOf(report: AuditReport): Metrics {
-  const shutdown = report.checks.find((c) => c.id === 'sigterm-shutdown')?.evidence as { exitedAfterMs?: number } | undefined;
-  const health = report.checks.find((c) => c.id === 'healthcheck');
-  const healthy = (health?.evidence.timeline as Array<{ status: string; atMs: number }> | undefined)?.find((t) => t.status === 'healthy');
-  return { sizeBytes: report.image.sizeBytes, shutdownMs: shutdown?.exitedAfterMs, timeToHealthyMs: healthy?.atMs };
+  const byKey: Record<string, number | undefined> = {};
+  for (const result of report.checks) {
+    for (const metric of CHECKS.find((c) => c.id === result.id)?.metrics ?? []) byKey[metric.key] = metric.of(result);
+  }
+  return { sizeBytes: report.image.sizeBytes, shutdownMs: byKey.shutdown, timeToHealthyMs: byKey.healthy, byKey };
 }
 
 const pct = (from: number, to: number) => (from === 0 ? (to === 0 ? 0 : Infinity) : ((to - from) / from) * 100);

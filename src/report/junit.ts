@@ -15,6 +15,8 @@ const escape = (text: string) =>
 function detail(result: CheckResult): string {
   const lines = evidenceLines(result);
   if (result.location) lines.push(`at ${result.location.file}:${result.location.line}: ${result.location.instruction}`);
+  if (result.hint) lines.push(`fix: ${result.hint}`);
+  if (result.doc) lines.push(`see: ${result.doc}`);
   return lines.join('\n');
 }
 

@@ -2,19 +2,15 @@
 // located at the Dockerfile instruction responsible when the image was built from a context.
 import path from 'node:path';
 import { CHECKS } from '../checks/registry.js';
-import type { AuditReport, CheckId, CheckResult } from '../types.js';
+import type { AuditReport, CheckResult } from '../types.js';
 import { evidenceLines } from './tty.js';
 
-const HELP: Record<CheckId, string> = {
-  'non-root-user': 'Add a non-root user and switch to it with USER (e.g. `USER node`). A user named anything that maps to uid 0 is still root.',
-  'init-pid1': 'Run an init as PID 1 in exec form, e.g. `ENTRYPOINT ["dumb-init", "--"]` and `CMD ["node", "server.js"]`, so signals reach node and zombies are reaped.',
-  'sigterm-shutdown': 'Handle SIGTERM: stop accepting work, finish in-flight requests and exit 0 within the orchestrator grace period. Use an init so the signal reaches node.',
-  healthcheck: 'Declare a HEALTHCHECK whose command exists in the final image (e.g. a copied healthcheck.js, or `node -e` with http.get), with a start period that covers boot.',
-  'no-dev-dependencies': 'Install with `npm ci --omit=dev` (or prune) in the stage that produces the final node_modules; set NODE_ENV=production only after installing build tools you need.',
-  'size-budget': 'Use a slim base, multi-stage builds and .dockerignore; look at the largest layers in the evidence.',
-};
-
 const LEVEL: Partial<Record<CheckResult['status'], 'error' | 'warning' | 'note'>> = { fail: 'error', error: 'error', warn: 'warning', waived: 'note' };
+
+/** The doc page of a check in the published package. */
+export function docUri(id: string): string {
+  return `https://unpkg.com/node-image-audit/docs/checks/${id}.md`;
+}
 
 export function renderSarif(report: AuditReport, toolVersion: string): string {
   const rules = CHECKS.map((check) => ({
@@ -22,8 +18,8 @@ export function renderSarif(report: AuditReport, toolVersion: string): string {
     name: check.id.replace(/(^|-)([a-z0-9])/g, (_, __, c: string) => c.toUpperCase()),
     shortDescription: { text: check.title },
     fullDescription: { text: `${check.title}: observed on a running container by image-audit.` },
-    help: { text: HELP[check.id], markdown: HELP[check.id] },
-    helpUri: 'https://www.npmjs.com/package/node-image-audit',
+    help: { text: check.help, markdown: check.help },
+    helpUri: docUri(check.id),
     defaultConfiguration: { level: 'error' as const },
   }));
   const contextDir = report.source?.contextDir;
@@ -33,7 +29,8 @@ export function renderSarif(report: AuditReport, toolVersion: string): string {
       ruleId: c.id,
       ruleIndex: rules.findIndex((r) => r.id === c.id),
       level: LEVEL[c.status]!,
-      message: { text: [c.message, ...evidenceLines(c)].join('\n') },
+      message: { text: [c.message, ...evidenceLines(c), ...(c.hint ? [`fix: ${c.hint}`] : [])].join('\n') },
+      ...(c.hint ? { fixes: [{ description: { text: c.hint } }] } : {}),
       ...(c.status === 'waived' && c.waiver
         ? { suppressions: [{ kind: 'external' as const, justification: c.waiver.reason }] }
         : {}),

@@ -1,6 +1,6 @@
 // The terminal report: one line per check, then the evidence a developer acts on.
 import type { AuditReport, CheckResult, CheckStatus } from '../types.js';
-import { telling } from '../checks/healthcheck.js';
+import { CHECKS } from '../checks/registry.js';
 import { formatBytes, formatMs } from '../units.js';
 
 const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', error: 'ERROR', waived: 'WAIVE' };
@@ -10,50 +10,27 @@ export interface TtyOptions {
   color: boolean;
 }
 
-/** The evidence of one check as short lines, for terminals and test failure messages. */
+/** The evidence of one check as short lines, for terminals and test failure messages: the check's own. */
 export function evidenceLines(result: CheckResult): string[] {
-  const e = result.evidence as Record<string, any>;
-  const lines: string[] = [];
-  const add = (label: string, value: unknown) => {
-    if (value === undefined || value === null || (Array.isArray(value) && value.length === 0)) return;
-    lines.push(`${label}: ${typeof value === 'string' ? value : JSON.stringify(value)}`);
-  };
-  switch (result.id) {
-    case 'non-root-user':
-      add('USER', e.configured?.user);
-      add('resolves to', e.configured?.resolvedUid !== undefined ? `uid ${e.configured.resolvedUid} gid ${e.configured.resolvedGid}${e.configured.passwdName ? ` (${e.configured.passwdName})` : ''}` : undefined);
-      if (e.observed) add('observed', `PID 1 uid ${e.observed.pid1.uid}${e.observed.app ? `, app uid ${e.observed.app.uid}` : ''}`);
-      for (const note of e.configured?.notes ?? []) add('note', note);
-      break;
-    case 'init-pid1':
-      add('PID 1', e.pid1);
-      if (e.processChain) add('chain', e.processChain.join('  →  '));
-      break;
-    case 'sigterm-shutdown':
-      if (e.signal) add('stop', `${e.signal}, budget ${formatMs(e.budgetMs)}, ${e.killedAtBudget ? 'killed at budget' : `exited after ${formatMs(e.exitedAfterMs ?? 0)}`}, exit code ${e.exitCode}`);
-      break;
-    case 'healthcheck':
-      add('test', e.configured?.test?.join(' '));
-      if (e.timeline) add('timeline', e.timeline.map((t: { status: string; atMs: number }) => `${t.status} @ ${formatMs(t.atMs)}`).join(' → '));
-      add('note', e.note);
-      for (const probe of (e.probes ?? []).slice(-2)) add(`probe @ ${formatMs(probe.atMs)} exit ${probe.exitCode}`, telling(probe.output) || '(no output)');
-      break;
-    case 'no-dev-dependencies':
-      add('dev-only set from', e.from);
-      add('node_modules', e.nodeModules);
-      for (const p of e.leaked ?? []) add('leaked', `${p.name}@${p.version ?? '?'}  ${formatBytes(p.sizeBytes)}  ${p.path}`);
-      for (const note of e.notes ?? []) add('note', note);
-      break;
-    case 'size-budget':
-      for (const layer of e.largestLayers ?? []) add('layer', `${layer.size.padStart(9)}  ${layer.createdBy.slice(0, 100)}`);
-      break;
-  }
-  if (result.status !== 'pass' && Array.isArray(e.lastLogLines) && e.lastLogLines.length) {
-    lines.push('last log lines:', ...e.lastLogLines.slice(-5).map((l: string) => `  ${l}`));
-  } else if (result.status === 'error' && Array.isArray(e.logs) && e.logs.length) {
-    lines.push('last log lines:', ...e.logs.slice(-5).map((l: string) => `  ${l}`));
+  const check = CHECKS.find((c) => c.id === result.id);
+  const lines = check ? check.lines(result) : genericLines(result.evidence);
+  if (result.status === 'error' && !lines.some((l) => l === 'last log lines:')) {
+    const logs = (result.evidence as { lastLogLines?: unknown }).lastLogLines;
+    if (Array.isArray(logs) && logs.length) lines.push('last log lines:', ...(logs as string[]).slice(-5).map((l) => `  ${l}`));
   }
   return lines;
+}
+
+/** Evidence of a check this version does not know (an older or newer report): key: value lines. */
+function genericLines(evidence: Record<string, unknown>): string[] {
+  return Object.entries(evidence)
+    .filter(([, v]) => v !== undefined && v !== null && typeof v !== 'object')
+    .map(([k, v]) => `${k}: ${String(v)}`);
+}
+
+/** Where a check's doc page is read: the published package's copy on npm's CDN-free page, or the repo path. */
+export function docLink(doc: string): string {
+  return `node_modules/node-image-audit/${doc}`;
 }
 
 export function renderTty(report: AuditReport, options: TtyOptions): string {
@@ -70,6 +47,8 @@ export function renderTty(report: AuditReport, options: TtyOptions): string {
     if (result.location && result.status !== 'pass' && result.status !== 'skip') {
       out.push(dim(`      at ${result.location.file}:${result.location.line}: ${result.location.instruction.slice(0, 100)}`));
     }
+    if (result.hint) out.push(`      fix: ${result.hint}`);
+    if (result.doc && result.status !== 'pass' && result.status !== 'skip') out.push(dim(`      see: ${docLink(result.doc)}`));
   }
   const s = report.summary;
   out.push('');

@@ -1,11 +1,11 @@
 // The build context as Docker's CLI sends it: a tar of the directory minus what .dockerignore
 // excludes. The daemon does not apply .dockerignore to a tar sent through the API, so we must.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
-import * as tarFs from 'tar-fs';
+import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
+import { tarChunks, type TarEntry } from './tar.js';
 
 // A CommonJS module whose typings declare an ES default export: load it as CommonJS.
 const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
@@ -30,31 +30,62 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
   if (relativeDockerfile.startsWith('..')) {
     throw new UsageError(`The Dockerfile must be inside the build context: ${dockerfile}`);
   }
+  const shownPath = path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
   if (!existsSync(dockerfilePath)) {
-    throw new UsageError(`No Dockerfile at ${path.relative(process.cwd(), dockerfilePath) || dockerfilePath}`);
+    throw new UsageError(`No Dockerfile at ${shownPath}`);
+  }
+  if (statSync(dockerfilePath).isDirectory()) {
+    throw new UsageError(`The Dockerfile ${shownPath} is a directory: give the file's path (e.g. ${path.join(dockerfile, 'Dockerfile')})`);
   }
 
   const ignoreFile = path.join(contextDir, '.dockerignore');
   const patterns = existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : '';
   const rules = dockerignore({ ignorecase: false }).add(patterns);
-  // With exception patterns (!keep/this) a file below an excluded folder may still be sent, so
-  // folders are then walked and each file decided on its own, as the Docker CLI does.
-  const hasExceptions = patterns.split(/\r?\n/).some((line) => line.trim().startsWith('!'));
   // The CLI always sends the Dockerfile and .dockerignore, even when .dockerignore excludes them.
   const alwaysSent = new Set([relativeDockerfile, '.dockerignore']);
+  // With exception patterns (!keep/this) a file below an excluded folder may still be sent, so
+  // folders are then walked and each file decided on its own, as the Docker CLI does. The CLI adds
+  // the Dockerfile and .dockerignore as exceptions, so an excluded folder holding the Dockerfile is walked.
+  const hasExceptions =
+    patterns.split(/\r?\n/).some((line) => line.trim().startsWith('!')) || [...alwaysSent].some((p) => rules.ignores(p));
 
   const isSent = (relativePath: string) => alwaysSent.has(relativePath) || !rules.ignores(relativePath);
 
-  const tar = () =>
-    tarFs.pack(contextDir, {
-      ignore: (absolute: string) => {
-        const relative = path.relative(contextDir, absolute).split(path.sep).join('/');
-        if (!relative || isSent(relative)) return false;
-        if (hasExceptions && statSync(absolute).isDirectory()) return false;
-        return true;
-      },
-      map: (header) => ({ ...header, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
-    }) as unknown as Readable;
+  function* entries(absolute: Buffer, relative: Buffer | undefined): Generator<TarEntry> {
+    const names = readdirSync(absolute, { encoding: 'buffer' }).sort(Buffer.compare);
+    for (const name of names) {
+      const childAbsolute = Buffer.concat([absolute, Buffer.from('/'), name]);
+      const childRelative = relative ? Buffer.concat([relative, Buffer.from('/'), name]) : name;
+      // Patterns are text: a name that is not UTF-8 is matched with its bytes decoded, but sent as bytes.
+      const sent = isSent(childRelative.toString('utf8'));
+      const stat = lstatSync(childAbsolute);
+      const common = { name: childRelative, mode: stat.mode, mtimeSeconds: stat.mtimeMs / 1000 };
+      if (stat.isDirectory()) {
+        if (sent) yield { ...common, type: 'directory' };
+        if (sent || hasExceptions) yield* entries(childAbsolute, childRelative);
+        continue;
+      }
+      if (!sent) continue;
+      if (stat.isFile()) yield { ...common, type: 'file', source: childAbsolute, sizeBytes: stat.size };
+      else if (stat.isSymbolicLink()) yield { ...common, type: 'symlink', linkname: readlinkSync(childAbsolute, { encoding: 'buffer' }) };
+      // A FIFO is sent as a FIFO (never read); devices as devices. Sockets have no tar type: the CLI skips them.
+      else if (stat.isFIFO()) yield { ...common, type: 'fifo' };
+      else if (stat.isCharacterDevice() || stat.isBlockDevice()) {
+        yield { ...common, type: stat.isCharacterDevice() ? 'character-device' : 'block-device', ...deviceNumbers(stat.rdev) };
+      }
+    }
+  }
+
+  const tar = () => Readable.from(tarChunks(entries(Buffer.from(contextDir), undefined)), { objectMode: false });
 
   return { dir: contextDir, dockerfile: relativeDockerfile, tar, isSent };
+}
+
+/** Linux's dev_t split (glibc's major()/minor()). */
+function deviceNumbers(rdev: number): { devmajor: number; devminor: number } {
+  const dev = BigInt(rdev);
+  return {
+    devmajor: Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn)),
+    devminor: Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn)),
+  };
 }

@@ -1,8 +1,14 @@
 // A target is a build context directory (built here) or an image reference already in the daemon.
+import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DockerPort } from '../docker/port.js';
+import { UsageError } from '../errors.js';
 import type { TargetSpec } from '../types.js';
+import { BUILD_TIMEOUT_MS, buildImage } from './build.js';
+import { REFERENCE_GRAMMAR, referenceProblem } from './reference.js';
+
+export { BUILD_TIMEOUT_MS };
 
 export interface ResolvedTarget {
   /** What the daemon knows the image by: the built image id, or the reference as given. */
@@ -13,7 +19,10 @@ export interface ResolvedTarget {
   builder?: 'buildkit' | 'classic';
 }
 
-/** A path that exists as a directory is a build context; anything else is an image reference. */
+/**
+ * A path that exists as a directory is a build context; anything else is an image reference, which
+ * must follow Docker's grammar (a usage error before any daemon call otherwise).
+ */
 export function parseTarget(
   target: string,
   build: { dockerfile?: string; buildArgs?: Record<string, string>; target?: string; buildTimeoutMs?: number } = {},
@@ -22,33 +31,57 @@ export function parseTarget(
   if ((existsSync(target) && statSync(target).isDirectory()) || looksLikePath) {
     return { kind: 'context', dir: target, dockerfile: build.dockerfile, buildArgs: build.buildArgs, buildTarget: build.target, buildTimeoutMs: build.buildTimeoutMs };
   }
+  const problem = referenceProblem(target);
+  if (problem) {
+    throw new UsageError(`Bad image reference ${JSON.stringify(target)}: ${problem}. An image reference is ${REFERENCE_GRAMMAR}`);
+  }
   return { kind: 'image', ref: target };
 }
 
-/** Long enough for a cold `npm ci` of a large app on a small machine; a hung build still ends. */
-export const BUILD_TIMEOUT_MS = 20 * 60_000;
-
-function tagFor(dir: string, dockerfile: string, buildTarget?: string): string {
-  const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[-._]+|[-._]+$/g, '') || 'app';
-  const variant = path.basename(dockerfile) === 'Dockerfile' ? '' : `-${clean(path.basename(dockerfile).replace(/\.?Dockerfile$/i, ''))}`;
-  return `node-image-audit/${clean(path.basename(dir))}${variant}${buildTarget ? `-${clean(buildTarget)}` : ''}:latest`;
+/**
+ * The tag of a built image: readable (folder, Dockerfile variant, stage) and unique on the daemon (a hash
+ * of the absolute context path, the Dockerfile and the stage), so two projects whose folders share a name
+ * keep their own tags, and repeated runs of one replace its tag instead of piling up images.
+ */
+export function imageTagFor(contextDir: string, dockerfile: string, buildTarget?: string): string {
+  // A path component of a reference: lowercase alphanumerics joined by single separators.
+  const clean = (s: string) =>
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9._-]+/g, '-')
+      .replace(/[._-]{2,}/g, '-')
+      .slice(0, 40)
+      .replace(/^[._-]+|[._-]+$/g, '') || 'app';
+  const base = path.basename(dockerfile);
+  const variant = base === 'Dockerfile' ? '' : `-${clean(base.replace(/\.?Dockerfile$/i, ''))}`;
+  const stage = buildTarget ? `-${clean(buildTarget)}` : '';
+  const hash = createHash('sha256')
+    .update([path.resolve(contextDir), dockerfile, buildTarget ?? ''].join('\0'))
+    .digest('hex')
+    .slice(0, 8);
+  return `node-image-audit/${clean(path.basename(contextDir))}${variant}${stage}-${hash}:latest`;
 }
 
-export async function resolveTarget(docker: DockerPort, spec: TargetSpec, onProgress?: (line: string) => void): Promise<ResolvedTarget> {
+export async function resolveTarget(
+  docker: DockerPort,
+  spec: TargetSpec,
+  onProgress?: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<ResolvedTarget> {
   if (spec.kind === 'image') return { imageRef: spec.ref };
   // Loaded on demand: auditing an image reference needs no tar or ignore-file code.
   const { resolveContext } = await import('./context.js');
   const context = resolveContext(spec.dir, spec.dockerfile);
-  const tag = tagFor(context.dir, context.dockerfile, spec.buildTarget);
-  const result = await docker.build({
+  const result = await buildImage(docker, {
     context: context.tar,
     dockerfile: context.dockerfile,
     buildArgs: spec.buildArgs ?? {},
     target: spec.buildTarget,
-    tag,
+    tag: imageTagFor(context.dir, context.dockerfile, spec.buildTarget),
     timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
     // An escape hatch for daemons whose BuildKit misbehaves; classic semantics differ (see README).
     builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
+    signal,
     onProgress,
   });
   return { imageRef: result.imageId, contextDir: context.dir, dockerfile: context.dockerfile, builder: result.builder };

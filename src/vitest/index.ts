@@ -4,6 +4,8 @@
 // Importing this module registers the matchers (expect.extend) and their types.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { audit, selectChecks } from '../audit.js';
+import { loadConfigFor } from '../config/load.js';
+import { resolveOptions } from '../config/resolve.js';
 import { AuditError } from '../errors.js';
 import type { AuditOptions, AuditReport, TargetSpec } from '../types.js';
 import { imageAuditMatchers, type ImageAuditMatchers } from './matchers.js';
@@ -22,6 +24,9 @@ export interface DescribeImageOptions extends AuditOptions {
   timeoutMs?: number;
   /** Name of the describe block (default: "image <target>"). */
   name?: string;
+  /** Config file (default: image-audit.config.json or package.json "imageAudit" in the context, then
+   * the current directory); false: read none (optionsFromEnv has applied it already). */
+  config?: string | false;
 }
 
 function targetLabel(target: string | TargetSpec): string {
@@ -37,7 +42,11 @@ function targetLabel(target: string | TargetSpec): string {
  * with that reason.
  */
 export function describeImage(target: string | TargetSpec, options: DescribeImageOptions = {}): void {
-  const { timeoutMs = 600_000, name, ...auditOptions } = options;
+  const { timeoutMs = 600_000, name, config: configPath, ...given } = options;
+  // As the CLI does: the config file first, these options over it (a bad value throws here, at collection).
+  const configTarget = typeof target === 'string' ? target : target.kind === 'image' ? target.ref : target.dir;
+  const config = configPath === false ? undefined : loadConfigFor(configTarget, configPath);
+  const auditOptions = resolveOptions(config, { values: given, nameOf: (key) => `describeImage option ${key}` });
   const checks = selectChecks(auditOptions.only, auditOptions.skip);
   describe(name ?? `image ${targetLabel(target)}`, () => {
     let report: AuditReport | undefined;

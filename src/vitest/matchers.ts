@@ -1,6 +1,7 @@
 // Matchers on an AuditReport, for expect.extend. Each reports what was observed, so a failure reads
 // "healthcheck failed: turned unhealthy 4.5 s after start; probe said: ..." rather than
 // "expected false to be true". `pass` is always the real answer; vitest inverts it for `.not`.
+import { cleanExitCodes } from '../checks/sigterm-shutdown.js';
 import { evidenceLines } from '../report/tty.js';
 import type { AuditReport, CheckId, CheckResult } from '../types.js';
 import { formatBytes, formatMs, parseDuration, parseSize } from '../units.js';
@@ -71,7 +72,7 @@ export const imageAuditMatchers = {
     if (budgetMs === undefined) throw new TypeError(`toShutDownWithin: unreadable duration ${String(budget)}`);
     const result = findCheck(report, 'sigterm-shutdown');
     const e = (result?.evidence ?? {}) as { exitedAfterMs?: number; killedAtBudget?: boolean; exitCode?: number; signal?: string };
-    const clean = e.exitCode === 0 || e.exitCode === 143 || (e.exitCode !== undefined && e.exitCode > 128 && e.exitCode !== 137);
+    const clean = e.exitCode !== undefined && e.signal !== undefined && cleanExitCodes(e.signal).includes(e.exitCode);
     const pass = e.exitedAfterMs !== undefined && !e.killedAtBudget && clean && e.exitedAfterMs <= budgetMs;
     const observed = !result
       ? `the report has no sigterm-shutdown check`

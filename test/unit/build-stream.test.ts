@@ -56,7 +56,20 @@ describe('parseBuildStream (BuildKit)', () => {
     expect(outcome.failedElsewhere).toBe(false);
     expect(progress[0]).toBe('[builder 8/8] RUN npm run build');
   });
-  it('reads the failing step from the message when a shared build failed it elsewhere', async () => {
+  it('says the step failed elsewhere when a step this build announced failed in a shared build', async () => {
+    const outcome = await parseBuildStream(
+      lines(
+        trace({ vertexes: [{ digest: 'sha256:v2', name: '[stage-1 4/7] WORKDIR /app', started: { seconds: 1 } }] }),
+        trace({ vertexes: [{ digest: 'sha256:v3', name: '[stage-1 5/7] RUN npm run build', started: { seconds: 2 } }] }),
+        JSON.stringify({ errorDetail: { message: 'executor failed running [/bin/sh -c npm run build]: exit code: 127' } }),
+      ),
+      'buildkit',
+    );
+    expect(outcome.failingStep).toBe('[stage-1 5/7] RUN npm run build');
+    expect(outcome.failingOutput).toEqual([]);
+    expect(outcome.failedElsewhere).toBe(true);
+  });
+  it('does not say failed elsewhere when the failing command is no step this stream announced', async () => {
     const outcome = await parseBuildStream(
       lines(
         trace({ vertexes: [{ digest: 'sha256:v2', name: '[stage-1 4/7] WORKDIR /app', started: { seconds: 1 } }] }),
@@ -65,8 +78,22 @@ describe('parseBuildStream (BuildKit)', () => {
       'buildkit',
     );
     expect(outcome.failingStep).toBe('RUN npm run build');
-    expect(outcome.failingOutput).toEqual([]);
-    expect(outcome.failedElsewhere).toBe(true);
+    expect(outcome.failedElsewhere).toBe(false);
+  });
+  // Recorded from docker 20.10 (API 1.41): the stream of a Dockerfile parse error and of an unknown --target.
+  const contextVertexes = [
+    trace({ vertexes: [{ digest: 'sha256:99115d21', name: '[internal] load remote build context', started: { seconds: 1 } }] }),
+    trace({ vertexes: [{ digest: 'sha256:99115d21', name: '[internal] load remote build context', started: { seconds: 1 }, completed: { seconds: 1 } }] }),
+    trace({ vertexes: [{ digest: 'sha256:a47ae595', inputs: ['sha256:99115d21'], name: 'copy /context /', cached: true, started: { seconds: 1 }, completed: { seconds: 1 } }] }),
+  ];
+  it.each([
+    ['a Dockerfile parse error', 'failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 2: unknown instruction: RUNN'],
+    ['an unknown --target', 'failed to solve with frontend dockerfile.v0: failed to create LLB definition: target stage nosuchstage could not be found'],
+  ])('does not say failed elsewhere for %s (no step of the build failed)', async (_what, message) => {
+    const outcome = await parseBuildStream(lines(...contextVertexes, JSON.stringify({ errorDetail: { message }, error: message })), 'buildkit');
+    expect(outcome.error).toBe(message);
+    expect(outcome.failingStep).toBeUndefined();
+    expect(outcome.failedElsewhere).toBe(false);
   });
   it('takes the image id from moby.image.id', async () => {
     const outcome = await parseBuildStream(lines(JSON.stringify({ id: 'moby.image.id', aux: { ID: 'sha256:def' } })), 'buildkit');

@@ -1,0 +1,80 @@
+// The process table as an observation: sampled until it stops changing (bounded), so the app is the
+// deepest node process of a stable table, not npm's own process caught before it spawned the server.
+import type { DockerPort, ProcessRow } from '../docker/port.js';
+import { sleep } from '../wait.js';
+import { buildProcessTree, type ProcessTree } from './process-tree.js';
+
+const SAMPLE_GAP_MS = 150;
+const MAX_SAMPLES = 20;
+
+export interface ProcessSample {
+  rows: ProcessRow[];
+  pid1: number;
+  /** Our clock, ms since start. */
+  atMs: number;
+}
+
+const shape = (rows: ProcessRow[]) =>
+  rows
+    .map((r) => `${r.pid} ${r.ppid} ${r.uid} ${r.args}`)
+    .sort()
+    .join('\n');
+
+/** Two samples with the same processes (pid, parent, uid, command). */
+export function sameTable(a: ProcessSample | undefined, b: ProcessSample | undefined): boolean {
+  return a !== undefined && b !== undefined && a.pid1 === b.pid1 && shape(a.rows) === shape(b.rows);
+}
+
+/**
+ * Samples taken while waiting for "up" are kept here; `stable()` returns the first tree whose sample
+ * equals the one before it and shows the app, sampling more (bounded) when needed.
+ */
+export class ProcessTable {
+  private samples: ProcessSample[] = [];
+  private inFlight: Promise<void> | undefined;
+
+  constructor(
+    private readonly docker: DockerPort,
+    private readonly containerId: string,
+    private readonly atMs: () => number,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  /** One sample, unless one is being taken; errors (the container stopped) are left to the caller's next look. */
+  sampleInBackground(pid1: number): void {
+    if (this.inFlight) return;
+    this.inFlight = this.take(pid1)
+      .then(() => undefined, () => undefined)
+      .finally(() => (this.inFlight = undefined));
+  }
+
+  private async take(pid1: number): Promise<ProcessSample> {
+    const rows = await this.docker.processes(this.containerId, { signal: this.signal });
+    const sample = { rows, pid1, atMs: this.atMs() };
+    this.samples.push(sample);
+    if (this.samples.length > 4) this.samples.shift();
+    return sample;
+  }
+
+  /** The stable table, or the last one seen when it kept changing up to the bound (noted). */
+  async stable(pid1: number): Promise<{ tree: ProcessTree; atMs: number; samples: number; stable: boolean } | undefined> {
+    await this.inFlight;
+    let taken = 0;
+    for (;;) {
+      const [previous, last] = this.samples.slice(-2);
+      const tree = last && buildProcessTree(last.rows, last.pid1);
+      if (tree && (tree.app || taken >= 5) && sameTable(previous, last) && last.atMs - previous.atMs >= SAMPLE_GAP_MS) {
+        return { tree, atMs: last.atMs, samples: taken, stable: true };
+      }
+      if (taken >= MAX_SAMPLES) return tree ? { tree, atMs: last!.atMs, samples: taken, stable: false } : undefined;
+      const gap = last ? SAMPLE_GAP_MS - (this.atMs() - last.atMs) : 0;
+      if (gap > 0) await sleep(gap, this.signal);
+      await this.take(pid1);
+      taken++;
+    }
+  }
+
+  get latest(): ProcessSample | undefined {
+    return this.samples[this.samples.length - 1];
+  }
+}
