@@ -2,6 +2,7 @@
 // and the exit, each with the daemon's own timestamp (so a remote daemon's clock skew does not distort
 // durations). Waiting on an event replaces polling inspect.
 import type { ContainerEvent, DockerPort } from '../docker/port.js';
+import { DaemonUnreachableError } from '../errors.js';
 
 export interface HealthTransition {
   status: string;
@@ -49,6 +50,8 @@ export function watchContainer(docker: DockerPort, containerId: string, signal: 
         if (event.action === 'kill') kills.push(event);
         for (const wake of [...waiters]) wake();
       }
+      // The daemon ended the stream while we still follow it: it is going away (a restart, a shutdown).
+      if (!combined.aborted) rejectFailed(new DaemonUnreachableError('Docker daemon closed the events stream mid-audit (restarted or stopped?)'));
     } catch (err) {
       if (!combined.aborted) rejectFailed(err);
     }

@@ -10,9 +10,13 @@ describe('the broken-healthcheck fixture (HEALTHCHECK runs a file never copied)'
   it('fails healthcheck quoting the probe output', () => {
     const c = check(report, 'healthcheck');
     expect(c.status).toBe('fail');
-    expect(c.message).toMatch(/^turned unhealthy .* after start; probe said: "Error: Cannot find module '\/home\/node\/app\/healthcheck.js'"$/);
-    expect((c.evidence.timeline as Array<{ status: string }>).map((t) => t.status)).toEqual(['starting', 'unhealthy']);
-    expect(c.evidence.configured).toMatchObject({ test: ['CMD-SHELL', 'node healthcheck.js'], intervalMs: 30_000 });
+    expect(c.message).toMatch(/^unhealthy from .* after start and still at the image's own deadline \(22.0 s\); probe said: "Error: Cannot find module '\/home\/node\/app\/healthcheck.js'"$/);
+    expect((c.evidence.timeline as Array<{ status: string }>).map((t) => t.status)).toEqual(['unhealthy']);
+    expect(c.evidence.configured).toMatchObject({ test: ['CMD-SHELL', 'node healthcheck.js'], intervalMs: 5000, retries: 2 });
+    // The image's grace (start period + (retries + 1) × its own 5 s interval + timeout) is waited out,
+    // although the audit's 500 ms probing saw it unhealthy within seconds.
+    expect(c.evidence.deadlineMs).toBe(22_000);
+    expect(c.hint).toContain('COPY it into the runtime stage');
   });
 });
 

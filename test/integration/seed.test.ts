@@ -19,12 +19,14 @@ describe('the seed Dockerfile as written', () => {
 describe('the seed Dockerfile with its build mended', () => {
   let report: AuditReport;
   beforeAll(async () => {
-    report = await auditFixture('seed-build-fixed');
+    // The image's own deadline is 165 s (40 s start period, 3 × 30 s retries): 50 s of it shows the break.
+    report = await auditFixture('seed-build-fixed', { healthTimeout: '50s' });
   });
   it('fails healthcheck: healthcheck.js was never copied (second break), after the 40 s start period', () => {
     const c = check(report, 'healthcheck');
     expect(c.status).toBe('fail');
     expect(c.message).toContain(`Error: Cannot find module '/app/healthcheck.js'`);
+    expect(c.message).toContain('--health-timeout (50.0 s)');
     expect(c.evidence.configured).toMatchObject({ startPeriodMs: 40_000, timeoutMs: 3000 });
   });
   it('passes what the seed gets right: non-root appuser, dumb-init, shutdown, no devDependencies, size', () => {

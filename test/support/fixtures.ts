@@ -21,7 +21,8 @@ export type FixtureName =
   | 'no-shell'
   | 'crash-on-start'
   | 'seed'
-  | 'seed-build-fixed';
+  | 'seed-build-fixed'
+  | 'npm-start';
 
 export function dockerfileOf(name: FixtureName): string {
   return name === 'compliant' ? 'Dockerfile' : `${name}.Dockerfile`;
