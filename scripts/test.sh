@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 NODE_IMAGE=$(bash scripts/setup.sh | tail -n 1)
 export NODE_IMAGE
+bash scripts/ensure-chromium.sh
 npm run build --silent
 npx tsc -p tsconfig.json --noEmit
 mkdir -p .vitest-results

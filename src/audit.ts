@@ -1,14 +1,16 @@
 // The audit: target → image facts → one observed lifecycle → checks → report.
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { docPath, type Check, type CheckInput, type CheckSettings, type Need } from './checks/check.js';
 import { CHECKS, CHECK_IDS } from './checks/registry.js';
-import { applyWaivers } from './checks/waivers.js';
+import { applyWaivers, waiverProblems } from './checks/waivers.js';
 import { DockerodePort } from './docker/dockerode-port.js';
 import type { DaemonInfo, DockerPort } from './docker/port.js';
 import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
 import { AuditInterruptedError, UsageError } from './errors.js';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
+import { looksSecretName } from './facts/secrets-scan.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
 import type { AuditOptions, AuditReport, CheckId, CheckResult, CheckStatus, TargetSpec } from './types.js';
@@ -106,6 +108,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const began = clock.now();
   const signal = options.signal ?? new AbortController().signal;
   const settings = resolveSettings(options);
+  const badWaivers = waiverProblems(options.waivers, 'waivers');
+  if (badWaivers.length) throw new UsageError(`Bad waiver: ${badWaivers[0]}`, badWaivers.slice(1));
   const checks = selectChecks(options.only, options.skip, settings.deep);
   const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
   if (options.buildTimeout !== undefined && !buildTimeoutMs) {
@@ -156,6 +160,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   // One failing branch cancels its siblings: an audit that cannot complete stops everything at once.
   const sibling = new AbortController();
   const work = AbortSignal.any([signal, sibling.signal]);
+  // Every concurrent read and wait listens on the same signal: dozens of listeners are expected here.
+  setMaxListeners(200, work, signal);
   try {
     const needsFilesContainer = needs.has('files') || checks.some((c) => c.observe);
     // Files are read from a container that is never started, so an entrypoint that rewrites /etc/passwd
@@ -276,7 +282,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     options.waivers,
     options.now,
   );
-  return {
+  return redactValues({
     target: spec.kind === 'context' ? spec.dir : spec.ref,
     source: resolved.contextDir && resolved.dockerfile ? { contextDir: resolved.contextDir, dockerfile: resolved.dockerfile } : undefined,
     image: { id: basics.image.id, tags: basics.image.tags, sizeBytes: basics.image.sizeBytes },
@@ -288,7 +294,34 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
       layers: basics.history.map((l) => ({ createdBy: l.createdBy, sizeBytes: l.sizeBytes })),
       limits: { sizeBudgetBytes: settings.sizeBudgetBytes, shutdownBudgetMs: settings.shutdownBudgetMs, healthTimeoutMs: settings.healthTimeoutMs, memoryBytes: settings.memoryBytes, pidsLimit: settings.pidsLimit, network: settings.network },
     },
+  }, sensitiveValues(options.env ?? {}, spec.kind === 'context' ? spec.buildArgs ?? {} : {}));
+}
+
+/**
+ * The values worth masking: --env values of secret-looking names and any long one (URLs with
+ * credentials, tokens); build args of secret-looking names (NODE_IMAGE or NODE_VERSION are not secrets).
+ */
+function sensitiveValues(env: Record<string, string>, buildArgs: Record<string, string>): string[] {
+  const fromEnv = Object.entries(env).filter(([name, value]) => looksSecretName(name) || value.length >= 12);
+  const fromArgs = Object.entries(buildArgs).filter(([name]) => looksSecretName(name));
+  return [...fromEnv, ...fromArgs].map(([, value]) => value);
+}
+
+/**
+ * Values given with --env and --build-arg never appear in a report, even where the app logged them:
+ * every string of the report has them replaced. Short values of ordinary names ("production", "3000")
+ * are left: masking them everywhere would garble the report and protect nothing.
+ */
+export function redactValues<T>(report: T, values: string[]): T {
+  const secrets = [...new Set(values.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
+  if (!secrets.length) return report;
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return secrets.reduce((text, secret) => text.split(secret).join('***'), value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+    return value;
   };
+  return walk(report) as T;
 }
 
 export function summarise(results: CheckResult[]): Record<CheckStatus, number> {

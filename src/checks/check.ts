@@ -112,8 +112,11 @@ export function required<T>(value: T | undefined, what: string): T {
  */
 export function tellingLine(lines: string[]): string | undefined {
   const clean = lines.map((l) => l.trim()).filter(Boolean);
-  const error = clean.find((l) => /^(\w*Error|FATAL|Fatal|panic)\b|^\w+Error:|Error \[|Cannot find module|ECONNREFUSED|EADDRINUSE|is not set/.test(l));
-  return error ?? [...clean].reverse().find((l) => !/^Node\.js v\d/.test(l) && !/^at /.test(l) && !/^\^+$/.test(l));
+  // Node prints the throwing source line above a caret line: that is code, not the error.
+  const code = new Set(clean.flatMap((l, i) => (/^\^+$/.test(clean[i + 1] ?? '') ? [i] : [])));
+  const candidates = clean.filter((_, i) => !code.has(i));
+  const error = candidates.find((l) => /^(\w*Error|FATAL|Fatal|panic|UnhandledPromiseRejection)\b|^\w+Error:|^\[?UnhandledPromiseRejection|^\[\w+Error|Error \[|Cannot find module|ECONNREFUSED|EADDRINUSE|is not set/.test(l));
+  return error ?? [...candidates].reverse().find((l) => !/^Node\.js v\d/.test(l) && !/^at /.test(l) && !/^\^+$/.test(l) && !/^[{}()[\];,]+$/.test(l));
 }
 
 /** The app's own words when it stopped early, quoted in messages. */

@@ -6,7 +6,14 @@ import { noDevDependencies } from './no-dev-dependencies.js';
 import { nonRootUser } from './non-root-user.js';
 import { sigtermShutdown } from './sigterm-shutdown.js';
 import { sizeBudget } from './size-budget.js';
+import { zombieReaping } from './zombie-reaping.js';
+import { healthDetectsHang } from './health-detects-hang.js';
+import { gracefulDrain } from './graceful-drain.js';
+import { secrets } from './secrets.js';
+import { enginesNode } from './engines-node.js';
+import { nodeEnv } from './node-env.js';
+import { layerCache } from './layer-cache.js';
 
-export const CHECKS: readonly Check[] = [nonRootUser, initPid1, sigtermShutdown, healthcheck, noDevDependencies, sizeBudget];
+export const CHECKS: readonly Check[] = [nonRootUser, initPid1, sigtermShutdown, healthcheck, noDevDependencies, sizeBudget, zombieReaping, healthDetectsHang, gracefulDrain, secrets, enginesNode, nodeEnv, layerCache];
 
 export const CHECK_IDS = CHECKS.map((c) => c.id);

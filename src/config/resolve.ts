@@ -3,7 +3,7 @@
 // over it. buildArgs and env merge key by key (env: the config's envFile, then the caller's env files
 // in order, then the caller's own variables); every other option the caller gives replaces the
 // config's. Every value is checked (src/config/rules.ts) before any audit starts.
-import { CHECK_IDS } from '../checks/registry.js';
+import { CHECKS, CHECK_IDS } from '../checks/registry.js';
 import { waiverProblems } from '../checks/waivers.js';
 import { UsageError } from '../errors.js';
 import type { AuditOptions, CheckId } from '../types.js';
@@ -47,14 +47,16 @@ export function resolveOptions(config: LoadedConfig | undefined, caller: CallerO
   return options;
 }
 
-/** Known check ids, and at least one check left to run. */
-export function checkSelection(options: Pick<AuditOptions, 'only' | 'skip'>, nameOf: (key: 'only' | 'skip') => string): void {
+/** Known check ids, and at least one check left to run (the selection rule of audit()'s selectChecks:
+ * a deep probe runs with `deep`, or when named in `only`). */
+export function checkSelection(options: Pick<AuditOptions, 'only' | 'skip' | 'deep'>, nameOf: (key: 'only' | 'skip') => string): void {
   for (const id of [...(options.only ?? []), ...(options.skip ?? [])]) {
     if (!CHECK_IDS.includes(id as CheckId)) throw new UsageError(`Unknown check id "${id}": the checks are ${CHECK_IDS.join(', ')}`);
   }
-  const left = CHECK_IDS.filter((id) => (!options.only?.length || options.only.includes(id)) && !options.skip?.includes(id));
+  const { only, skip } = options;
+  const left = CHECKS.filter((c) => (only?.length ? only.includes(c.id) : !c.deep || options.deep) && !skip?.includes(c.id));
   if (left.length === 0) {
-    const only = options.only?.length ? `${nameOf('only')} ${options.only.join(',')}` : 'every check';
+    const only = options.only?.length ? `${nameOf('only')} ${options.only.join(',')}` : options.deep ? 'every check' : 'every check but the deep ones';
     throw new UsageError(`No check left to run: ${only} minus ${nameOf('skip')} ${options.skip!.join(',')} is nothing (the checks are ${CHECK_IDS.join(', ')})`);
   }
 }

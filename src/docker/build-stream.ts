@@ -33,6 +33,14 @@ export interface BuildOutcome {
   /** A step of this build (a vertex the stream named) failed, but in a concurrent build that BuildKit shared. */
   failedElsewhere?: boolean;
   log: string[];
+  /** Each step the builder completed, and whether it came from the cache (BuildKit `cached`, classic "Using cache"). */
+  steps?: BuildStep[];
+}
+
+export interface BuildStep {
+  /** e.g. "[deps 4/4] RUN npm ci" (BuildKit) or "RUN npm ci" (classic). */
+  name: string;
+  cached: boolean;
 }
 
 /**
@@ -67,6 +75,7 @@ export async function parseBuildStream(
   let currentStepOutput: string[] = [];
   let imageId: string | undefined;
   let error: string | undefined;
+  const steps = new Map<string, BuildStep>();
 
   const emit = (line: string) => {
     log.push(line);
@@ -84,6 +93,11 @@ export async function parseBuildStream(
         emit(vertex.name);
       }
       if (vertex.error) failingVertex = vertex.digest;
+      const name = vertex.name || vertexNames.get(vertex.digest);
+      if (name && (vertex.completed || vertex.cached)) {
+        const known = steps.get(vertex.digest);
+        steps.set(vertex.digest, { name, cached: Boolean(vertex.cached) || (known?.cached ?? false) });
+      }
     }
     for (const entry of status.logs ?? []) {
       // Log chunks can split a line: keep each vertex's unfinished line until its newline comes.
@@ -112,7 +126,9 @@ export async function parseBuildStream(
         if (/^Step \d+\/\d+ : /.test(text)) {
           currentStep = text.trim();
           currentStepOutput = [];
+          steps.set(`classic:${steps.size}`, { name: currentStep.replace(/^Step \d+\/\d+ : /, ''), cached: false });
         } else {
+          if (/^\s*---> Using cache/.test(text) && currentStep) [...steps.values()].at(-1)!.cached = true;
           currentStepOutput.push(text);
           currentStepOutput = currentStepOutput.slice(-KEEP_LINES);
         }
@@ -136,7 +152,7 @@ export async function parseBuildStream(
   handleLine(pending);
   for (const [vertex, partial] of vertexPartial) addVertexLines(vertex, [partial]);
 
-  if (error === undefined) return { imageId, failingOutput: [], log };
+  if (error === undefined) return { imageId, failingOutput: [], log, steps: [...steps.values()] };
   if (builder === 'buildkit') {
     // When another build runs the same step at the same time, BuildKit shares it and this stream may
     // never see the step fail: the step is then read from the error message, and its output is missing.

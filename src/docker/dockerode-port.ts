@@ -107,7 +107,8 @@ export class DockerodePort implements DockerPort {
   async ping(): Promise<void> {
     let answered: { value: unknown } | undefined;
     try {
-      answered = await withinMs(this.docker.ping(), PING_BOUND_MS);
+      // The request itself is aborted at the bound, so a silent daemon leaves no socket open behind us.
+      answered = await withinMs((this.docker.ping as (options: object) => Promise<unknown>)({ abortSignal: AbortSignal.timeout(PING_BOUND_MS) }), PING_BOUND_MS);
     } catch (err) {
       const e = err as DockerodeError;
       throw new DaemonUnreachableError(`Docker daemon unreachable at ${daemonAddress()}: ${e.code ?? apiMessage(e)}`, [
@@ -183,13 +184,27 @@ export class DockerodePort implements DockerPort {
       throw new Failure(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);
     }
     if (!outcome.imageId) throw new BuildFailedError('Build ended without an image id', undefined, outcome.log.slice(-20));
-    return { imageId: outcome.imageId, builder, log: outcome.log };
+    return { imageId: outcome.imageId, builder, log: outcome.log, steps: outcome.steps };
   }
 
   async inspectImage(ref: string): Promise<ImageInfo> {
     const raw = await imageCall(ref, this.docker.getImage(ref).inspect(), `inspecting image ${ref}`);
     const config = raw.Config ?? ({} as Docker.ImageInspectInfo['Config']);
-    const hc = (config as { Healthcheck?: Record<string, unknown> }).Healthcheck;
+    let hc = (config as { Healthcheck?: Record<string, unknown> }).Healthcheck;
+    if (!hc) {
+      // Podman 4's Docker-compatible inspect leaves the HEALTHCHECK out of Config; its own endpoint has it
+      // (Docker answers 404 there: the image has none).
+      const libpod = await bounded(
+        new Promise<unknown>((resolve, reject) =>
+          (this.docker.modem as unknown as { dial(o: object, cb: (e: unknown, d: unknown) => void): void }).dial(
+            { path: `/v4.0.0/libpod/images/${encodeURIComponent(ref)}/json`, method: 'GET', statusCodes: { 200: true, 400: 'not podman', 404: 'not podman' } },
+            (err, data) => (err ? reject(err) : resolve(data)),
+          ),
+        ),
+        `inspecting image ${ref}`,
+      ).catch((err) => (err instanceof DockerApiError ? undefined : Promise.reject(err)));
+      hc = (libpod as { Healthcheck?: Record<string, unknown> } | undefined)?.Healthcheck ?? undefined;
+    }
     const test = Array.isArray(hc?.Test) ? (hc!.Test as string[]) : [];
     return {
       id: raw.Id,
@@ -330,6 +345,7 @@ export class DockerodePort implements DockerPort {
     const abort = () => stream.destroy();
     options.signal?.addEventListener('abort', abort, { once: true });
     let pending = '';
+    let lastHealth: string | undefined = 'starting'; // a container's health begins there without an event
     try {
       for await (const chunk of stream) {
         pending += chunk.toString();
@@ -338,8 +354,17 @@ export class DockerodePort implements DockerPort {
         for (const line of lines) {
           if (!line.trim()) continue;
           const raw = JSON.parse(line) as { Action?: string; status?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } };
+          let action = raw.Action ?? raw.status ?? '';
+          if (action === 'health_status') {
+            // Podman 4 sends a bare "health_status" after every probe, without the status Docker puts in
+            // the action ("health_status: healthy", sent on changes only): read it, keep the changes.
+            const state = await this.inspectContainer(id, options).catch(() => undefined);
+            if (!state?.health?.status || state.health.status === lastHealth) continue;
+            lastHealth = state.health.status;
+            action = `health_status: ${state.health.status}`;
+          }
           yield {
-            action: raw.Action ?? raw.status ?? '',
+            action,
             timeMs: raw.timeNano ? raw.timeNano / 1e6 : (raw.time ?? 0) * 1000,
             attributes: raw.Actor?.Attributes ?? {},
           };
@@ -396,7 +421,15 @@ export class DockerodePort implements DockerPort {
   }
 
   async exportImage(ref: string, options: CallOptions = {}): Promise<Readable> {
-    return (await imageCall(ref, this.docker.getImage(ref).get({ abortSignal: options.signal } as never) as unknown as Promise<unknown>, `exporting ${ref}`)) as Readable;
+    // Image.get takes a callback, not options: the abort destroys the stream instead.
+    const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, `exporting ${ref}`)) as Readable;
+    if (options.signal) {
+      const abort = () => stream.destroy(abortError(options.signal!));
+      if (options.signal.aborted) abort();
+      else options.signal.addEventListener('abort', abort, { once: true });
+      stream.once('close', () => options.signal!.removeEventListener('abort', abort));
+    }
+    return stream;
   }
 
   async removeImage(ref: string): Promise<void> {
@@ -408,23 +441,99 @@ export class DockerodePort implements DockerPort {
     }
   }
 
+  /** State of processes() on Podman: whether the engine is Podman (asked once), each container's user and group names. */
+  private podmanTop?: { isPodman: Promise<boolean>; names: Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>> };
+
   async processes(id: string, options: CallOptions = {}): Promise<ProcessRow[]> {
-    // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids.
-    const top = (await bounded(
-      this.docker.getContainer(id).top({ ps_args: '-eo pid,ppid,uid,gid,args', abortSignal: options.signal } as object),
-      'listing the container processes',
-      CALL_BOUND_MS,
-      options.signal,
-    )) as { Titles: string[]; Processes: string[][] | null };
-    const col = (name: string) => top.Titles.findIndex((t) => t.trim().toUpperCase() === name);
-    const [pid, ppid, uid, gid, args] = ['PID', 'PPID', 'UID', 'GID', 'COMMAND'].map(col);
-    return (top.Processes ?? []).map((row) => ({
-      pid: Number(row[pid]),
-      ppid: Number(row[ppid]),
-      uid: Number(row[uid]),
-      gid: Number(row[gid]),
-      args: row[args >= 0 ? args : row.length - 1],
-    }));
+    const top = async (psArgs: string) =>
+      (await bounded(
+        this.docker.getContainer(id).top({ ps_args: psArgs, abortSignal: options.signal } as object),
+        'listing the container processes',
+        CALL_BOUND_MS,
+        options.signal,
+      )) as { Titles?: string[]; Processes?: string[][] | null } | string;
+    const columns = (answer: Awaited<ReturnType<typeof top>>, names: string[]) => {
+      if (typeof answer !== 'object' || !Array.isArray(answer.Titles)) {
+        throw new DockerApiError('The engine answered the process listing without a table (ps_args not understood?)');
+      }
+      const at = names.map((name) => answer.Titles!.findIndex((t) => t.trim().toUpperCase() === name));
+      return { rows: answer.Processes ?? [], at };
+    };
+    // Podman answers /libpod/_ping (Docker: 404). Its top does not run `ps` on the host: it reads /proc
+    // itself with psgo descriptors (an `-eo …` it does not know makes it exec `ps` inside the container,
+    // which most slim images lack, and then it answers 200 with an empty body).
+    this.podmanTop ??= {
+      isPodman: bounded(
+        new Promise<unknown>((resolve, reject) =>
+          (this.docker.modem as unknown as { dial(o: object, cb: (e: unknown, d: unknown) => void): void }).dial(
+            { path: '/libpod/_ping', method: 'GET', statusCodes: { 200: true, 404: 'not podman', 400: 'not podman' } },
+            (err, data) => (err ? reject(err) : resolve(data)),
+          ),
+        ),
+        'asking whether the engine is Podman',
+      ).then(
+        () => true,
+        (err) => (err instanceof DockerApiError ? false : Promise.reject(err)),
+      ),
+      names: new Map(),
+    };
+    if (!(await this.podmanTop.isPodman)) {
+      // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids.
+      const { rows, at } = columns(await top('-eo pid,ppid,uid,gid,args'), ['PID', 'PPID', 'UID', 'GID', 'COMMAND']);
+      const [pid, ppid, uid, gid, args] = at;
+      return rows.map((row) => ({
+        pid: Number(row[pid]),
+        ppid: Number(row[ppid]),
+        uid: Number(row[uid]),
+        gid: Number(row[gid]),
+        args: row[args >= 0 ? args : row.length - 1],
+      }));
+    }
+    // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's
+    // /etc/passwd and /etc/group (the number when there is none). Rows get host pids, as on Docker.
+    const { rows, at } = columns(await top('pid,ppid,hpid,user,group,args'), ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND']);
+    const [pid, ppid, hpid, user, group, args] = at;
+    if (at.some((i) => i < 0)) throw new DockerApiError(`Podman's process listing lacks a column: ${JSON.stringify(rows[0] ?? [])}`);
+    const hostPid = new Map(rows.map((row) => [row[pid], Number(row[hpid])]));
+    let names: { users: Map<string, number>; groups: Map<string, number> } | undefined;
+    const resolve = async (name: string, kind: 'users' | 'groups'): Promise<number> => {
+      if (/^\d+$/.test(name)) return Number(name);
+      if (!names) {
+        let pending = this.podmanTop!.names.get(id);
+        if (!pending) {
+          const table = async (path: string) => {
+            const text = (await this.readFile(id, path, options))?.toString('utf8') ?? '';
+            return new Map(
+              text
+                .split('\n')
+                .map((line) => line.split(':'))
+                .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+                .reverse() // the first entry of a name wins, as in getpwnam
+                .map((f) => [f[0], Number(f[2])] as const),
+            );
+          };
+          pending = Promise.all([table('/etc/passwd'), table('/etc/group')]).then(([users, groups]) => ({ users, groups }));
+          this.podmanTop!.names.set(id, pending);
+          pending.catch(() => this.podmanTop!.names.delete(id));
+        }
+        names = await pending;
+      }
+      const found = names[kind].get(name);
+      if (found === undefined) throw new DockerApiError(`Podman listed a process of ${kind === 'users' ? 'user' : 'group'} "${name}", which the container's /etc/${kind === 'users' ? 'passwd' : 'group'} does not name`);
+      return found;
+    };
+    const out: ProcessRow[] = [];
+    for (const row of rows) {
+      out.push({
+        pid: Number(row[hpid]),
+        // PID 1's parent is outside the container (0 in its namespace).
+        ppid: hostPid.get(row[ppid]) ?? 0,
+        uid: await resolve(row[user], 'users'),
+        gid: await resolve(row[group], 'groups'),
+        args: row[args],
+      });
+    }
+    return out;
   }
 
   async statPath(id: string, path: string, options: CallOptions = {}): Promise<PathStat | undefined> {

@@ -59,6 +59,8 @@ export interface BuildResult {
   imageId: string;
   builder: 'buildkit' | 'classic';
   log: string[];
+  /** Each completed step and whether it came from the cache, when the stream said so. */
+  steps?: Array<{ name: string; cached: boolean }>;
 }
 
 export interface ContainerSpec {

@@ -1,8 +1,10 @@
 // Finds the app's package.json, lockfile and node_modules inside the image the way Node resolves
 // modules: from the entry script's directory upward (real images keep node_modules in a parent of the
-// source folder, e.g. /opt/node_app/node_modules with the app in /opt/node_app/app).
+// source folder, e.g. /opt/node_app/node_modules with the app in /opt/node_app/app). The official
+// images' `docker-entrypoint.sh` execs its arguments (prefixing `node` when the first is a script or
+// an option), so the entry script is read from the CMD it runs.
 import { posix as path } from 'node:path';
-import type { StartCommand } from './command.js';
+import { analyseCommand, basename, type StartCommand } from './command.js';
 
 export interface AppLocation {
   /** Where the search started: the entry script's folder, or WORKDIR. */
@@ -10,12 +12,19 @@ export interface AppLocation {
   entryScript?: string;
   /** The nearest folder (upward) holding node_modules; lockfile paths are relative to it. */
   installRoot?: string;
+  /** Every folder upward holding a node_modules folder, nearest first (Node looks in all of them). */
+  installRoots: string[];
   packageJson?: string;
+  /** The nearest lockfile upward (npm, pnpm or yarn). */
   lockfile?: string;
+  /** Yarn Plug'n'Play's loader, when the app uses it (no node_modules to read). */
+  pnp?: string;
   searched: string[];
 }
 
 export type StatFn = (absolutePath: string) => Promise<{ isDirectory: boolean } | undefined>;
+
+export const LOCKFILES = ['npm-shrinkwrap.json', 'package-lock.json', 'pnpm-lock.yaml', 'yarn.lock'];
 
 function ancestors(dir: string): string[] {
   const out: string[] = [];
@@ -25,27 +34,43 @@ function ancestors(dir: string): string[] {
   }
 }
 
-export async function locateApp(command: StartCommand, workingDir: string, stat: StatFn): Promise<AppLocation> {
-  const cwd = workingDir || '/';
+/** The command behind `docker-entrypoint.sh` (official node images), as the script runs it. */
+export function behindEntrypointScript(command: StartCommand): StartCommand {
+  const at = command.argv.findIndex((a) => basename(a) === 'docker-entrypoint.sh');
+  if (at < 0 || command.entryScript) return command;
+  const rest = command.argv.slice(at + 1);
+  if (!rest.length) return command;
+  // The script prefixes node when its first argument is an option or a file that is not a command.
+  const runsNode = rest[0].startsWith('-') || /\.(c|m)?js$/.test(rest[0]);
+  return analyseCommand([], runsNode ? ['node', ...rest] : rest);
+}
+
+export async function locateApp(command: StartCommand, workingDir: string, stat: StatFn, runtime?: { cwd: string; entryScript?: string }): Promise<AppLocation> {
+  const cwd = runtime?.cwd || workingDir || '/';
+  const effective = behindEntrypointScript(command);
   let startDir = cwd;
   let entryScript: string | undefined;
-  if (command.entryScript) {
-    entryScript = path.resolve(cwd, command.entryScript);
+  const script = runtime?.entryScript ?? effective.entryScript;
+  if (script) {
+    entryScript = path.resolve(cwd, script);
     const s = await stat(entryScript);
     // `node dist` runs dist/index.js: the folder itself is where resolution starts.
     startDir = s?.isDirectory ? entryScript : path.dirname(entryScript);
   }
-  const location: AppLocation = { startDir, entryScript, searched: [] };
+  const location: AppLocation = { startDir, entryScript, installRoots: [], searched: [] };
   for (const dir of ancestors(startDir)) {
     location.searched.push(dir);
     const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
-    const [nodeModules, packageJson, lock, shrinkwrap] = await Promise.all(
-      ['node_modules', 'package.json', 'package-lock.json', 'npm-shrinkwrap.json'].map((name) => stat(join(name))),
-    );
-    if (!location.installRoot && nodeModules?.isDirectory) location.installRoot = dir;
+    // Two small batches: many calls at once on one AbortSignal only add listeners, not speed.
+    const [nodeModules, packageJson, pnp] = await Promise.all(['node_modules', 'package.json', '.pnp.cjs'].map((name) => stat(join(name))));
+    const locks = await Promise.all(LOCKFILES.map((name) => stat(join(name))));
+    // The base image's global modules are npm's own, never the app's.
+    if (nodeModules?.isDirectory && join('node_modules') !== '/usr/local/lib/node_modules') location.installRoots.push(dir);
     if (!location.packageJson && packageJson && !packageJson.isDirectory) location.packageJson = join('package.json');
-    if (!location.lockfile && (shrinkwrap || lock)) location.lockfile = join(shrinkwrap ? 'npm-shrinkwrap.json' : 'package-lock.json');
-    if (location.installRoot && location.packageJson && location.lockfile) break;
+    if (!location.pnp && pnp && !pnp.isDirectory) location.pnp = join('.pnp.cjs');
+    const lock = LOCKFILES.find((_, i) => locks[i] && !locks[i]!.isDirectory);
+    if (!location.lockfile && lock) location.lockfile = join(lock);
   }
+  location.installRoot = location.installRoots[0];
   return location;
 }

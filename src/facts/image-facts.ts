@@ -1,12 +1,13 @@
 // Image facts: gathered once, read-only. Config, size and history from the daemon; files (passwd,
 // package.json, lockfile, node_modules) through the archive endpoint of a created container, so no
 // shell is needed in the image.
-import { readFileSync, existsSync } from 'node:fs';
-import path from 'node:path';
+import { buildArgsOf } from './secrets-scan.js';
 import type { DockerPort, ImageInfo, LayerHistory } from '../docker/port.js';
-import { locateApp, type AppLocation } from './app-location.js';
+import { type AppLocation } from './app-location.js';
 import { analyseCommand, type StartCommand } from './command.js';
-import { devOnlyFromLockfile, devOnlyFromPackageJson, type DevOnlyPackage, type DevOnlySet } from './lockfile.js';
+import { gatherDevDependencies } from './deps-gather.js';
+import type { Classification } from './deps-graph.js';
+import type { DevOnlyPackage, DevOnlySet } from './lockfile.js';
 import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './passwd.js';
 
 export interface ImageBasics {
@@ -23,12 +24,23 @@ export interface InstalledDevPackage extends DevOnlyPackage {
 
 export interface DevDependencyFacts {
   app: AppLocation;
-  /** Where the dev-only set came from, e.g. "build context: package-lock.json" or "image: /app/package.json". */
+  /** Where the dev-only set came from, e.g. "build context: package-lock.json" or "image: /app/package-lock.json". */
   from?: string;
   devOnly?: DevOnlySet;
   /** Dev-only packages that exist in the image under the app's node_modules. */
   installed: InstalledDevPackage[];
   notes: string[];
+  /** The app's package.json the production set starts from ("image: /app/package.json" or the context's). */
+  manifestFrom?: string;
+  /** The tree sorted into production, dev-only and extraneous packages (absent when nothing was read). */
+  classification?: Classification;
+  productionCount?: number;
+  /** A second lockfile that describes the same tree (npm's hidden lockfile, pnpm's .pnpm/lock.yaml). */
+  crossCheck?: { from: string; devOnlyCount: number; agrees: boolean };
+  /** The entry script needs no package: it exists and requires no bare package name. */
+  bundledEntry?: { path: string; bareRequires: string[] };
+  /** A read that failed twice (e.g. a transient daemon error): what and why. */
+  readErrors: string[];
 }
 
 export interface FileFacts {
@@ -39,35 +51,22 @@ export interface FileFacts {
 
 export async function gatherImageBasics(docker: DockerPort, ref: string): Promise<ImageBasics> {
   const [image, history] = await Promise.all([docker.inspectImage(ref), docker.imageHistory(ref)]);
-  return { image, history, command: analyseCommand(image.config.entrypoint, image.config.cmd) };
+  // Build-arg values recorded in the history ("RUN |1 NPM_TOKEN=hunter2 …") never reach a report.
+  const masked = history.map((layer) => ({ ...layer, createdBy: maskBuildArgValues(layer.createdBy) }));
+  return { image, history: masked, command: analyseCommand(image.config.entrypoint, image.config.cmd) };
+}
+
+/** "|2 A=1 TOKEN=x /bin/sh -c …" → "|2 A=*** TOKEN=*** /bin/sh -c …": every build arg's value, secret-looking or not. */
+export function maskBuildArgValues(createdBy: string): string {
+  let out = createdBy;
+  for (const { name, value } of buildArgsOf(createdBy)) {
+    if (value) out = out.replace(`${name}=${value}`, `${name}=***`);
+  }
+  return out;
 }
 
 async function readText(docker: DockerPort, containerId: string, file: string, signal?: AbortSignal): Promise<string | undefined> {
   return (await docker.readFile(containerId, file, { signal }))?.toString('utf8');
-}
-
-function parseJson<T>(text: string | undefined, where: string, notes: string[]): T | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text) as T;
-  } catch (err) {
-    notes.push(`${where} is not valid JSON (${(err as Error).message})`);
-    return undefined;
-  }
-}
-
-/** Runs `fn` over items with at most `limit` in flight: hundreds of dev packages make hundreds of calls. */
-async function mapLimited<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
 
 export async function gatherFileFacts(
@@ -90,63 +89,3 @@ export async function gatherFileFacts(
   return { user, hasPasswd: passwdText !== undefined, devDependencies };
 }
 
-async function gatherDevDependencies(
-  docker: DockerPort,
-  containerId: string,
-  basics: ImageBasics,
-  contextDir: string | undefined,
-  signal?: AbortSignal,
-): Promise<DevDependencyFacts> {
-  const notes: string[] = [];
-  const stat = async (p: string) => {
-    const s = await docker.statPath(containerId, p, { signal });
-    return s && { isDirectory: s.isDirectory };
-  };
-  const app = await locateApp(basics.command, basics.image.config.workingDir, stat);
-
-  // The lockfile that produced the install: the build context's when we built it, else the image's.
-  let devOnly: DevOnlySet | undefined;
-  let from: string | undefined;
-  const contextLock = contextDir && ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => existsSync(path.join(contextDir, f)));
-  if (contextDir && contextLock) {
-    const lock = parseJson<object>(readFileSync(path.join(contextDir, contextLock), 'utf8'), `build context ${contextLock}`, notes);
-    if (lock) {
-      devOnly = devOnlyFromLockfile(lock);
-      from = `build context: ${contextLock}`;
-    }
-  }
-  if (!devOnly && app.lockfile) {
-    const lock = parseJson<object>(await readText(docker, containerId, app.lockfile, signal), `image ${app.lockfile}`, notes);
-    if (lock) {
-      devOnly = devOnlyFromLockfile(lock);
-      from = `image: ${app.lockfile}`;
-    }
-  }
-  if (!devOnly) {
-    const contextPkg = contextDir && existsSync(path.join(contextDir, 'package.json')) ? path.join(contextDir, 'package.json') : undefined;
-    const pkgText = contextPkg ? readFileSync(contextPkg, 'utf8') : app.packageJson ? await readText(docker, containerId, app.packageJson, signal) : undefined;
-    const where = contextPkg ? 'build context: package.json' : `image: ${app.packageJson}`;
-    const pkg = parseJson<Parameters<typeof devOnlyFromPackageJson>[0]>(pkgText, where, notes);
-    if (pkg) {
-      devOnly = devOnlyFromPackageJson(pkg);
-      from = where;
-      notes.push('no package-lock.json found: only direct devDependencies from package.json are checked, not transitive ones');
-    }
-  }
-  if (!devOnly) notes.push('no package-lock.json or package.json found for the app: nothing to compare node_modules with');
-  if (!app.installRoot) notes.push(`no node_modules found from ${app.startDir} upward`);
-
-  const installed: InstalledDevPackage[] = [];
-  if (devOnly && app.installRoot) {
-    const root = app.installRoot === '/' ? '' : app.installRoot;
-    const found = await mapLimited(devOnly.packages, 16, async (pkg) => {
-      const imagePath = `${root}/${pkg.path}`;
-      const s = await docker.statPath(containerId, imagePath, { signal });
-      return s ? { ...pkg, imagePath } : undefined;
-    });
-    const present = found.filter((p): p is DevOnlyPackage & { imagePath: string } => p !== undefined);
-    const sized = await mapLimited(present, 4, async (pkg) => ({ ...pkg, sizeBytes: await docker.treeSizeBytes(containerId, pkg.imagePath, { signal }) }));
-    installed.push(...sized);
-  }
-  return { app, from, devOnly, installed, notes };
-}

@@ -4,6 +4,7 @@
 // our faster interval is noted, not concluded, until the image's own deadline.
 import type { DockerPort, HealthcheckConfig, HealthProbe } from '../docker/port.js';
 import type { ContainerWatch } from './events.js';
+import { cutLine } from './text.js';
 
 const NS_PER_MS = 1e6;
 /** Docker's defaults when HEALTHCHECK leaves a timing out. */
@@ -125,6 +126,6 @@ export async function waitUntilHealthy(opts: HealthWaitOptions): Promise<HealthO
   }
   // The probes' own outputs come from inspect: the daemon keeps the last five.
   const state = await opts.docker.inspectContainer(opts.containerId, { signal: opts.signal }).catch(() => undefined);
-  for (const probe of state?.health?.log ?? []) health.probes.push({ ...probe, atMs: sinceStart(Date.parse(probe.end)) });
+  for (const probe of state?.health?.log ?? []) health.probes.push({ ...probe, output: cutLine(probe.output, 2000), atMs: sinceStart(Date.parse(probe.end)) });
   return health;
 }

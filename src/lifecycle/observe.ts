@@ -6,6 +6,7 @@ import { ContainerError } from '../errors.js';
 import type { ImageBasics } from '../facts/image-facts.js';
 import { sleep, systemClock, type Clock } from '../wait.js';
 import { watchContainer, type ContainerWatch } from './events.js';
+import { cutLine } from './text.js';
 import { waitUntilHealthy, type HealthObservation } from './health-wait.js';
 import type { LiveContext, LiveProbe, ProbeOutcome, ProbeSettings } from './probe.js';
 import { ProcessTable } from './process-table.js';
@@ -19,6 +20,7 @@ export type { ShutdownObservation } from './shutdown.js';
 
 const SETTLE = { minMs: 1000, maxMs: 10_000, pollMs: 250 };
 const LOG_TAIL = 20;
+const LOG_LINE_CHARS = 500;
 /** How often a non-terminal consumer hears that we are still waiting. */
 const PROGRESS_EVERY_MS = 10_000;
 
@@ -47,6 +49,8 @@ export interface LifecycleObservation {
   runtimeError?: string;
   /** When the probes started (ms since start): health transitions after this are the probes' doing. */
   probesStartedAtMs?: number;
+  /** When the stop signal was sent (ms since start): transitions after it are the shutdown's. */
+  stopSignalAtMs?: number;
   probes: Record<string, ProbeOutcome>;
   shutdown?: ShutdownObservation;
   logs: string[];
@@ -88,6 +92,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
   };
 
   const watch = watchContainer(docker, containerId, signal);
+  let startedAtMs = Date.now();
   try {
     try {
       await docker.startContainer(containerId);
@@ -100,7 +105,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     began = clock.now();
     record('started');
     const started = await docker.inspectContainer(containerId, { signal });
-    const startedAtMs = Date.parse(started.startedAt) || Date.now();
+    startedAtMs = Date.parse(started.startedAt) || Date.now();
     const table = new ProcessTable(docker, containerId, at, signal);
 
     const noteExit = (state: ContainerState, beforeSignal = false) => {
@@ -210,6 +215,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       else observation.probes[id] = armed;
     }
     status(`sent ${opts.stopSignal}, waiting up to ${opts.shutdownBudgetMs / 1000} s for the app to exit`);
+    observation.stopSignalAtMs = at();
     const stopped = await measureShutdown({
       docker,
       containerId,
@@ -235,10 +241,21 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
 
   async function finish(): Promise<LifecycleObservation> {
     if (signal.aborted) throw signal.reason;
-    observation.logs = await docker.logs(containerId, LOG_TAIL, { signal }).catch((err) => {
+    // Health transitions after "up" (a flapping probe, the probes' doing, the shutdown) are kept too.
+    const health = observation.health;
+    if (health) {
+      for (const t of watch.transitions.slice(health.transitions.length)) {
+        const atMs = Math.max(0, Math.round(t.timeMs - startedAtMs));
+        health.transitions.push({ status: t.status, atMs });
+        timeline.push({ atMs, event: `health:${t.status}` });
+      }
+    }
+    const logs = await docker.logs(containerId, LOG_TAIL, { signal }).catch((err) => {
       if (signal.aborted) throw err;
-      return [];
+      return [] as string[];
     });
+    // One 5 MB log line must not make a 5 MB report: every quoted line is cut the same way.
+    observation.logs = logs.map((line) => cutLine(line, LOG_LINE_CHARS));
     observation.durationMs = at();
     timeline.sort((a, b) => a.atMs - b.atMs);
     return observation;

@@ -1,4 +1,5 @@
 // The gate on a terminal: baseline and candidate side by side, then the regressions and the verdict.
+import { sanitizeForTerminal } from './sanitize.js';
 import type { GateReport } from '../gate/gate.js';
 import { formatBytes, formatMs } from '../units.js';
 
@@ -23,9 +24,9 @@ export function renderGateTty(report: GateReport, options: { color: boolean }): 
   out.push(row('shutdown', mb ? opt(mb.shutdownMs, formatMs) : '', opt(mc.shutdownMs, formatMs)));
   out.push(row('time to healthy', mb ? opt(mb.timeToHealthyMs, formatMs) : '', opt(mc.timeToHealthyMs, formatMs)));
   out.push('');
-  for (const r of report.regressions) out.push(`regression: ${r.message}`);
-  for (const f of report.failures) out.push(`failure: ${f.id}: ${f.message}`);
-  for (const w of c.checks.filter((x) => x.status === 'waived')) out.push(`waived: ${w.id}: ${w.message}`);
+  for (const r of report.regressions) out.push(`regression: ${sanitizeForTerminal(r.message, 1000)}`);
+  for (const f of report.failures) out.push(`failure: ${f.id}: ${sanitizeForTerminal(f.message, 1000)}`);
+  for (const w of c.checks.filter((x) => x.status === 'waived')) out.push(`waived: ${w.id}: ${sanitizeForTerminal(w.message, 1000)}`);
   const problems = report.regressions.length + report.failures.length;
   out.push(
     report.verdict === 'ship'

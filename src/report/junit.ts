@@ -1,7 +1,7 @@
 // JUnit XML, as CI test-report viewers read it: one <testsuite> per audited target, one <testcase>
 // per check. fail → <failure>, error → <error>, skip → <skipped>; warn and waived pass with a note.
 import type { AuditReport, CheckResult } from '../types.js';
-import { evidenceLines } from './tty.js';
+import { docLink, evidenceLines } from './tty.js';
 
 const escape = (text: string) =>
   text
@@ -16,7 +16,7 @@ function detail(result: CheckResult): string {
   const lines = evidenceLines(result);
   if (result.location) lines.push(`at ${result.location.file}:${result.location.line}: ${result.location.instruction}`);
   if (result.hint) lines.push(`fix: ${result.hint}`);
-  if (result.doc) lines.push(`see: ${result.doc}`);
+  if (result.doc) lines.push(`see: ${docLink(result.doc)}`);
   return lines.join('\n');
 }
 

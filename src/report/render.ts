@@ -2,12 +2,14 @@
 import type { GateReport } from '../gate/gate.js';
 import type { AuditReport } from '../types.js';
 import { renderGateTty } from './gate-tty.js';
+import { renderGateHtml, renderHtml } from './html.js';
 import { renderJson } from './json.js';
 import { renderJunit } from './junit.js';
+import { renderGateMarkdown, renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderTty } from './tty.js';
 
-export const FORMATS = ['tty', 'json', 'junit', 'sarif'] as const;
+export const FORMATS = ['tty', 'json', 'junit', 'sarif', 'html', 'markdown'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export type Subject = { kind: 'audit'; report: AuditReport } | { kind: 'gate'; report: GateReport };
@@ -24,6 +26,10 @@ export function render(format: Format, subject: Subject, opts: { color: boolean;
         return renderJunit([{ name: report.target, report }]);
       case 'sarif':
         return renderSarif(report, opts.toolVersion);
+      case 'html':
+        return renderHtml(report, opts.toolVersion);
+      case 'markdown':
+        return renderMarkdown(report);
     }
   }
   const gate = subject.report;
@@ -51,5 +57,9 @@ export function render(format: Format, subject: Subject, opts: { color: boolean;
     }
     case 'sarif':
       return renderSarif(gate.candidate, opts.toolVersion);
+    case 'html':
+      return renderGateHtml(gate, opts.toolVersion);
+    case 'markdown':
+      return renderGateMarkdown(gate);
   }
 }

@@ -1,15 +1,16 @@
 // SARIF 2.1.0: one rule per check id with its help text; one result per check that did not pass,
 // located at the Dockerfile instruction responsible when the image was built from a context.
 import path from 'node:path';
+import { docPath } from '../checks/check.js';
 import { CHECKS } from '../checks/registry.js';
 import type { AuditReport, CheckResult } from '../types.js';
-import { evidenceLines } from './tty.js';
+import { docLink, evidenceLines } from './tty.js';
 
 const LEVEL: Partial<Record<CheckResult['status'], 'error' | 'warning' | 'note'>> = { fail: 'error', error: 'error', warn: 'warning', waived: 'note' };
 
-/** The doc page of a check in the published package. */
+/** The doc page of a check in the published package, absolute (the same rule as tty's `see:`). */
 export function docUri(id: string): string {
-  return `https://unpkg.com/node-image-audit/docs/checks/${id}.md`;
+  return docLink(docPath(id), 'uri');
 }
 
 export function renderSarif(report: AuditReport, toolVersion: string): string {

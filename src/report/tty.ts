@@ -1,6 +1,8 @@
 // The terminal report: one line per check, then the evidence a developer acts on.
+import { readFileSync } from 'node:fs';
 import type { AuditReport, CheckResult, CheckStatus } from '../types.js';
 import { CHECKS } from '../checks/registry.js';
+import { sanitizeForTerminal } from './sanitize.js';
 import { formatBytes, formatMs } from '../units.js';
 
 const MARK: Record<CheckStatus, string> = { pass: 'PASS', fail: 'FAIL', warn: 'WARN', skip: 'SKIP', error: 'ERROR', waived: 'WAIVE' };
@@ -28,10 +30,22 @@ function genericLines(evidence: Record<string, unknown>): string[] {
     .map(([k, v]) => `${k}: ${String(v)}`);
 }
 
-/** Where a check's doc page is read: the published package's copy on npm's CDN-free page, or the repo path. */
-export function docLink(doc: string): string {
-  return `node_modules/node-image-audit/${doc}`;
+let packageVersion: string | undefined;
+
+/**
+ * Where a check's doc page (`doc`, relative to the package root) is read; one rule for every report.
+ * 'path': the copy installed with the package (tty, JUnit); 'uri': the same file of this very version
+ * of the published package, absolute (SARIF helpUri, HTML and Markdown links).
+ */
+export function docLink(doc: string, form: 'path' | 'uri' = 'path'): string {
+  if (form === 'path') return `node_modules/node-image-audit/${doc}`;
+  // src/report and dist/report are both two levels below the package root.
+  packageVersion ??= (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  return `https://unpkg.com/node-image-audit@${packageVersion}/${doc}`;
 }
+
+/** Everything printed may quote the app: escapes neutralised, one cut for all. */
+const safe = (text: string, maxChars: number) => sanitizeForTerminal(text, maxChars);
 
 export function renderTty(report: AuditReport, options: TtyOptions): string {
   const paint = (status: CheckStatus, text: string) => (options.color ? `\x1b[${COLOR[status]}m${text}\x1b[0m` : text);
@@ -42,12 +56,12 @@ export function renderTty(report: AuditReport, options: TtyOptions): string {
   out.push(dim(`image ${report.image.id.replace(/^sha256:/, '').slice(0, 12)}${tags}, ${formatBytes(report.image.sizeBytes)}`));
   out.push('');
   for (const result of report.checks) {
-    out.push(`${paint(result.status, MARK[result.status].padEnd(5))} ${result.id.padEnd(20)} ${result.message}`);
-    for (const line of evidenceLines(result)) out.push(dim(`      ${line}`));
+    out.push(`${paint(result.status, MARK[result.status].padEnd(5))} ${result.id.padEnd(20)} ${safe(result.message, 1000)}`);
+    for (const line of evidenceLines(result)) out.push(dim(`      ${safe(line, 400)}`));
     if (result.location && result.status !== 'pass' && result.status !== 'skip') {
-      out.push(dim(`      at ${result.location.file}:${result.location.line}: ${result.location.instruction.slice(0, 100)}`));
+      out.push(dim(`      at ${result.location.file}:${result.location.line}: ${safe(result.location.instruction, 100)}`));
     }
-    if (result.hint) out.push(`      fix: ${result.hint}`);
+    if (result.hint) out.push(`      fix: ${safe(result.hint, 400)}`);
     if (result.doc && result.status !== 'pass' && result.status !== 'skip') out.push(dim(`      see: ${docLink(result.doc)}`));
   }
   const s = report.summary;

@@ -4,9 +4,12 @@ import type { CheckInput } from '../../src/checks/check.js';
 import { healthcheck } from '../../src/checks/healthcheck.js';
 import { initPid1 } from '../../src/checks/init-pid1.js';
 import { noDevDependencies } from '../../src/checks/no-dev-dependencies.js';
+import { nonRootUser } from '../../src/checks/non-root-user.js';
 import { sigtermShutdown } from '../../src/checks/sigterm-shutdown.js';
 import { sizeBudget } from '../../src/checks/size-budget.js';
 import { analyseCommand } from '../../src/facts/command.js';
+import type { FileFacts } from '../../src/facts/image-facts.js';
+import { parsePasswd, resolveUser } from '../../src/facts/passwd.js';
 import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
 import { buildProcessTree } from '../../src/lifecycle/process-tree.js';
 
@@ -19,7 +22,7 @@ function input(over: { cmd?: string[]; entrypoint?: string[]; lifecycle?: Partia
         id: 'sha256:x',
         tags: [],
         sizeBytes: over.sizeBytes ?? 100e6,
-        config: { user: 'node', entrypoint, cmd, workingDir: '/app', env: [], stopSignal: 'SIGTERM' },
+        config: { user: 'node', entrypoint, cmd, workingDir: '/app', env: [], stopSignal: 'SIGTERM', exposedPorts: [], labels: {} },
       },
       history: [
         { createdBy: 'RUN big', sizeBytes: 90e6, created: '' },
@@ -27,10 +30,13 @@ function input(over: { cmd?: string[]; entrypoint?: string[]; lifecycle?: Partia
       ],
       command: analyseCommand(entrypoint, cmd),
     },
-    lifecycle: { containerId: 'c', timeline: [], logs: ['last words'], durationMs: 1, ...over.lifecycle },
-    settings: { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: over.init ?? ['dumb-init'] },
+    lifecycle: { containerId: 'c', timeline: [], logs: ['last words'], durationMs: 1, probes: {}, ...over.lifecycle },
+    settings: { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: over.init ?? ['dumb-init'], drainPath: '/', deep: false },
   };
 }
+
+/** Dev-dependency facts with nothing found: the non-root tests do not look at them. */
+const noDeps: FileFacts['devDependencies'] = { app: { startDir: '/app', searched: [], installRoots: [] }, installed: [], notes: [], readErrors: [] };
 
 const shutdown = (s: Partial<ShutdownObservation>): Partial<LifecycleObservation> => ({
   shutdown: { signal: 'SIGTERM', budgetMs: 5000, killedAtBudget: false, oomKilled: false, exitedAfterMs: 120, exitCode: 0, ...s },
@@ -104,9 +110,68 @@ describe('no-dev-dependencies', () => {
       files: {
         user: { configured: 'node', notes: [] },
         hasPasswd: true,
-        devDependencies: { app: { startDir: '/app', searched: ['/app', '/'] }, installed: [], notes: ['no package-lock.json or package.json found for the app'] },
+        devDependencies: { ...noDeps, app: { ...noDeps.app, searched: ['/app', '/'] }, notes: ['no package-lock.json or package.json found for the app'] },
       },
     });
     expect(v).toMatchObject({ status: 'skip', message: 'nothing to compare with: no package-lock.json or package.json found for the app' });
+  });
+});
+
+describe('non-root-user', () => {
+  const passwd = parsePasswd('root:x:0:0:root:/root:/bin/bash\nnode:x:1000:1000::/home/node:/bin/bash\nadmin:x:0:0:alias of root:/root:/bin/sh\n');
+  /** USER as configured, and the uid the observed processes ran as. */
+  const run = (user: string, observedUid: number, daemon?: CheckInput['daemon']) => {
+    const base = input({ lifecycle: tree('dumb-init -- node app.js', 'node app.js') });
+    const { processes } = tree('dumb-init -- node app.js', 'node app.js');
+    for (const p of processes?.all ?? []) p.uid = observedUid;
+    return nonRootUser.run({
+      ...base,
+      daemon,
+      lifecycle: { ...base.lifecycle!, processes },
+      files: { user: resolveUser(user, passwd, undefined), hasPasswd: true, devDependencies: noDeps },
+    });
+  };
+
+  it('passes when PID 1 and the app run as a non-root uid', () => {
+    const v = run('node', 1000);
+    expect(v).toMatchObject({ status: 'pass', message: 'PID 1 and the app run as uid 1000 ("node")' });
+    expect(v.hint).toBeUndefined();
+  });
+  it('fails when the image sets no USER and the processes run as uid 0', () => {
+    const v = run('', 0);
+    expect(v).toMatchObject({ status: 'fail', message: 'PID 1 runs as uid 0 (the image sets no USER); expected a non-root uid' });
+    expect(v.hint).toMatch(/^Add `USER node`/);
+  });
+  it('fails when the user name maps to uid 0 in the image', () => {
+    const v = run('admin', 0);
+    expect(v).toMatchObject({ status: 'fail', message: 'PID 1 runs as uid 0 (user "admin" maps to uid 0 in the image\'s /etc/passwd); expected a non-root uid' });
+    expect(v.hint).toMatch(/^"admin" is uid 0/);
+  });
+  it('fails when the entrypoint switches the app back to root', () => {
+    const base = input();
+    const { processes } = tree('dumb-init -- node app.js', 'node app.js');
+    processes!.all[1].uid = 0;
+    const v = nonRootUser.run({
+      ...base,
+      lifecycle: { ...base.lifecycle!, processes },
+      files: { user: resolveUser('node', passwd, undefined), hasPasswd: true, devDependencies: noDeps },
+    });
+    expect(v).toMatchObject({ status: 'fail', message: 'the app runs as uid 0 (USER is "node"); expected a non-root uid' });
+    expect(v.hint).toMatch(/^The entrypoint switches back to root/);
+  });
+  it('skips on a user-namespaced daemon instead of judging host uids', () => {
+    // uid 1000 seen from the host of a userns daemon could be root inside: never a pass.
+    const v = run('node', 1000, { userns: true, rootless: false, engine: 'docker' });
+    expect(v.status).toBe('skip');
+    expect(v.message).toMatch(/^cannot judge on a user-namespaced daemon/);
+  });
+  it('skips on a rootless daemon too', () => {
+    expect(run('', 0, { userns: false, rootless: true, engine: 'docker' }).message).toMatch(/^cannot judge on a rootless daemon/);
+  });
+  it('is an error, not a verdict, when the app exited before its processes were seen', () => {
+    const base = input({ lifecycle: { exitedEarly: { exitCode: 1, afterMs: 300, oomKilled: false } } });
+    const v = nonRootUser.run({ ...base, files: { user: resolveUser('node', passwd, undefined), hasPasswd: true, devDependencies: noDeps } });
+    expect(v.status).toBe('error');
+    expect(v.message).toMatch(/^could not observe the running processes: the app exited by itself with code 1/);
   });
 });

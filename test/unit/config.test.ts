@@ -1,6 +1,9 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { applyWaivers } from '../../src/checks/waivers.js';
-import { parseConfig } from '../../src/config/load.js';
+import { loadConfig, parseConfig } from '../../src/config/load.js';
 import { UsageError } from '../../src/errors.js';
 import type { CheckResult } from '../../src/types.js';
 
@@ -58,5 +61,44 @@ describe('applyWaivers', () => {
   it('leaves passing checks and other ids alone', () => {
     const passing = { ...failing, status: 'pass' as const };
     expect(applyWaivers([passing, failing], [{ check: 'size-budget', reason: 'x' }], now)).toEqual([passing, failing]);
+  });
+});
+
+describe('parseConfig: dates, durations and the new options', () => {
+  it('refuses a waiver date that is not on the calendar (Date.parse accepts 2027-02-31)', () => {
+    expect(problems({ waivers: [{ check: 'healthcheck', reason: 'x', expires: '2027-02-31' }] })[0]).toContain('/waivers/0/expires: "2027-02-31" is not a calendar date (YYYY-MM-DD)');
+    expect(problems({ waivers: [{ check: 'healthcheck', reason: 'x', expires: '2027-13-01' }] })[0]).toContain('/waivers/0/expires');
+    expect(problems({ waivers: [{ check: 'healthcheck', reason: 'x', expires: '2028-02-29' }] })).toEqual([]);
+  });
+  it('refuses durations longer than a timer can wait, in every duration key', () => {
+    expect(problems({ shutdownBudget: '10000h' })[0]).toContain('/shutdownBudget: "10000h" is too long: the longest is 24.8 days');
+    expect(problems({ healthTimeout: '30d' })[0]).toContain('/healthTimeout: "30d" is too long');
+    expect(problems({ buildTimeout: '30d' })[0]).toContain('/buildTimeout: "30d" is too long');
+    expect(problems({ gate: { maxShutdownGrowthMs: '30d' } })[0]).toContain('/gate/maxShutdownGrowthMs: Duration "30d" is too long');
+  });
+  it('maps the container options and validates them', () => {
+    const config = parseConfig({ healthTimeout: '2m', memory: '512MiB', pidsLimit: 256, network: 'none', port: 3000, drainPath: '/healthz', deep: true }, 'c.json', '/tmp');
+    expect(config.options).toEqual({ healthTimeout: '2m', memory: '512MiB', pidsLimit: 256, network: 'none', port: 3000, drainPath: '/healthz', deep: true });
+    expect(problems({ port: 70000 })[0]).toContain('/port: must be <= 65535');
+    expect(problems({ pidsLimit: -1 })[0]).toContain('/pidsLimit: must be >= 0');
+    expect(problems({ memory: '1MB' })[0]).toContain('/memory: "1MB" is below Docker\'s minimum of 6 MiB');
+    expect(problems({ network: 'my net' })[0]).toContain('/network: must match pattern');
+    expect(problems({ drainPath: 'health' })[0]).toContain('/drainPath: must match pattern');
+  });
+});
+
+describe('loadConfig', () => {
+  it('reads a config file saved with a UTF-8 byte order mark', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'bom-'));
+    writeFileSync(path.join(dir, 'image-audit.config.json'), `\uFEFF${JSON.stringify({ sizeBudget: '100MB' })}`);
+    expect(loadConfig({ searchDirs: [dir] })?.options).toEqual({ sizeBudget: '100MB' });
+    writeFileSync(path.join(dir, 'package.json'), `\uFEFF${JSON.stringify({ name: 'x', imageAudit: { shutdownBudget: '2s' } })}`);
+    expect(loadConfig({ configPath: path.join(dir, 'package.json'), searchDirs: [] })?.options).toEqual({ shutdownBudget: '2s' });
+  });
+  it('reads envFile relative to the config file, dotenv style', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'envfile-'));
+    writeFileSync(path.join(dir, '.env.audit'), 'export A="a b"\n# c\nB=2\n');
+    writeFileSync(path.join(dir, 'image-audit.config.json'), JSON.stringify({ envFile: '.env.audit' }));
+    expect(loadConfig({ searchDirs: [dir] })?.options.env).toEqual({ A: 'a b', B: '2' });
   });
 });

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { fakeDocker } from '../support/fake-docker.js';
 import { DEFAULT_GATE } from '../../src/config/load.js';
 import { previousRelease, splitRef } from '../../src/gate/baseline.js';
 import { findRegressions } from '../../src/gate/compare.js';
+import { gate, gateExitCode, type GateReport } from '../../src/gate/gate.js';
 import type { AuditReport, CheckResult } from '../../src/types.js';
 
 describe('previousRelease', () => {
@@ -53,5 +55,60 @@ describe('findRegressions', () => {
     const slow = findRegressions(report(1, timed(200, 1000)), report(1, timed(4000, 5000)), DEFAULT_GATE);
     expect(slow.map((r) => r.kind)).toEqual(['shutdown', 'healthy']);
     expect(slow[0].message).toBe('shutdown time grew from 200 ms to 4.0 s (+1900.0%, +3.8 s; allowed 50% and 1.0 s)');
+  });
+});
+
+describe('gate() with a fake port', () => {
+  // size-budget needs only the image: no container runs, so these gate on sizes alone.
+  const images = { 'team/api:1.3.0': { sizeBytes: 221e6 }, 'team/api:1.2.0': { sizeBytes: 200e6 }, 'team/api:1.1.0': { sizeBytes: 150e6 } };
+
+  it('finds the previous release itself and refuses a candidate that grew past the threshold', async () => {
+    const docker = fakeDocker({ images });
+    const result = await gate('team/api:1.3.0', { baseline: 'auto', only: ['size-budget'] }, { docker });
+    expect(result.baseline).toMatchObject({ ref: 'team/api:1.2.0', how: 'auto' });
+    expect(result.regressions).toEqual([{ kind: 'size', message: 'image grew from 200.0 MB to 221.0 MB (+10.5%, +21.0 MB; allowed 10%)' }]);
+    expect(result.verdict).toBe('do-not-ship');
+    expect(gateExitCode(result)).toBe(1);
+  });
+
+  it('ships a candidate that stayed within the thresholds of a given baseline', async () => {
+    const docker = fakeDocker({ images });
+    const result = await gate('team/api:1.2.0', { baseline: 'team/api:1.1.0', only: ['size-budget'], thresholds: { maxSizeGrowthPercent: 50 } }, { docker });
+    expect(result.baseline).toMatchObject({ ref: 'team/api:1.1.0', how: 'given' });
+    expect(result).toMatchObject({ verdict: 'ship', regressions: [], failures: [] });
+    expect(gateExitCode(result)).toBe(0);
+  });
+
+  it("gates on the candidate's own checks when there is no baseline, saying so", async () => {
+    const docker = fakeDocker({ images });
+    const result = await gate('team/api:1.3.0', { only: ['size-budget'], sizeBudget: '210MB' }, { docker });
+    expect(result.baselineNote).toBe("no baseline given: gating on the candidate's own checks only");
+    expect(result.failures).toEqual([{ id: 'size-budget', message: expect.stringMatching(/^221.0 MB against a budget of 210.0 MB/) }]);
+    expect(gateExitCode(result)).toBe(1);
+  });
+
+  it('exits 3 when the candidate could not be fully audited (an image with nothing to run)', async () => {
+    const docker = fakeDocker({ images: { 'team/api:2.0.0': { config: { entrypoint: [], cmd: [] } } } });
+    const result = await gate('team/api:2.0.0', { only: ['sigterm-shutdown'] }, { docker });
+    expect(result.candidate.summary.error).toBe(1);
+    expect(gateExitCode(result)).toBe(3);
+  });
+});
+
+describe('gateExitCode', () => {
+  const gated = (verdict: GateReport['verdict'], errors: number): GateReport => ({
+    verdict,
+    candidate: { ...report(1, []), summary: { pass: 0, fail: 0, warn: 0, skip: 0, error: errors, waived: 0 } },
+    metrics: { candidate: { sizeBytes: 1, byKey: {} } },
+    regressions: [],
+    failures: [],
+    thresholds: DEFAULT_GATE,
+    durationMs: 1,
+  });
+  it('is 0 to ship, 1 not to ship, and 3 whenever a check of the candidate could not run', () => {
+    expect(gateExitCode(gated('ship', 0))).toBe(0);
+    expect(gateExitCode(gated('do-not-ship', 0))).toBe(1);
+    expect(gateExitCode(gated('ship', 1))).toBe(3);
+    expect(gateExitCode(gated('do-not-ship', 2))).toBe(3);
   });
 });

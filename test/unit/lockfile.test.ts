@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { devOnlyFromLockfile, devOnlyFromPackageJson } from '../../src/facts/lockfile.js';
+import { devOnlyFromLockfile, devOnlyFromPackageJson, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys } from '../../src/facts/lockfile.js';
 
 describe('devOnlyFromLockfile (v2/v3 packages)', () => {
   const lock = {
@@ -54,5 +54,104 @@ describe('devOnlyFromPackageJson', () => {
   it('takes direct devDependencies that are not also production ones', () => {
     const set = devOnlyFromPackageJson({ dependencies: { react: '18' }, devDependencies: { vitest: '4', react: '18' } });
     expect(set).toEqual({ source: 'package.json', packages: [{ path: 'node_modules/vitest', name: 'vitest' }] });
+  });
+});
+
+describe('devOnlyKeys', () => {
+  it('keeps a name@version only when no production entry has it', () => {
+    const set = devOnlyFromLockfile({
+      lockfileVersion: 3,
+      packages: {
+        'node_modules/debug': { version: '2.6.9' },
+        'node_modules/jest/node_modules/debug': { version: '4.3.4', dev: true },
+        'node_modules/mocha/node_modules/debug': { version: '2.6.9', dev: true },
+      },
+    });
+    expect([...devOnlyKeys(set)]).toEqual(['debug@4.3.4']);
+  });
+});
+
+describe('devOnlyFromPnpmLock', () => {
+  it('reads pnpm 6 `dev: true` entries, peers stripped', () => {
+    const set = devOnlyFromPnpmLock(`lockfileVersion: '6.0'\npackages:\n  /express@4.0.0:\n    dev: false\n  /jest@29.0.0(ts-node@10.0.0):\n    dev: true\n  /fsevents@2.3.3:\n    optional: true\n`);
+    expect(set.packages.map((p) => [p.name, p.version])).toEqual([['jest', '29.0.0']]);
+    expect([...devOnlyKeys(set)]).toEqual(['jest@29.0.0']);
+  });
+  it('reads pnpm 5 keys (/name/version_peer)', () => {
+    const set = devOnlyFromPnpmLock(`lockfileVersion: 5.4\npackages:\n  /@types/node/20.1.0:\n    dev: true\n`);
+    expect(set.packages.map((p) => [p.name, p.version])).toEqual([['@types/node', '20.1.0']]);
+  });
+  it('walks pnpm 9 importers through snapshots: the dev closure minus the production one', () => {
+    const lock = [
+      "lockfileVersion: '9.0'",
+      'importers:',
+      '  .:',
+      '    dependencies:',
+      '      express:',
+      '        specifier: ^4',
+      '        version: 4.0.0',
+      '    devDependencies:',
+      '      jest:',
+      '        specifier: ^29',
+      '        version: 29.0.0(typescript@5.0.0)',
+      'snapshots:',
+      '  express@4.0.0:',
+      '    dependencies:',
+      '      debug: 2.6.9',
+      '  debug@2.6.9: {}',
+      '  debug@4.3.4: {}',
+      '  jest@29.0.0(typescript@5.0.0):',
+      '    dependencies:',
+      '      debug: 4.3.4',
+      '      express: 4.0.0',
+      '      string-width-cjs: string-width@4.2.3',
+      '  string-width@4.2.3: {}',
+    ].join('\n');
+    const set = devOnlyFromPnpmLock(lock);
+    expect([...devOnlyKeys(set)].sort()).toEqual(['debug@4.3.4', 'jest@29.0.0', 'string-width@4.2.3']);
+  });
+});
+
+describe('devOnlyFromYarnLock', () => {
+  const manifest = { dependencies: { express: '^4.0.0' }, devDependencies: { jest: '^29.0.0' } };
+  it('takes the closure of devDependencies minus that of dependencies (yarn v1)', () => {
+    const lock = [
+      '# yarn lockfile v1',
+      '',
+      'express@^4.0.0:',
+      '  version "4.0.0"',
+      '  dependencies:',
+      '    debug "2.6.9"',
+      '',
+      'debug@2.6.9:',
+      '  version "2.6.9"',
+      '',
+      '"debug@^4.3.0", debug@^4.3.4:',
+      '  version "4.3.4"',
+      '',
+      'jest@^29.0.0:',
+      '  version "29.0.0"',
+      '  dependencies:',
+      '    debug "^4.3.0"',
+      '    express "^4.0.0"',
+    ].join('\n');
+    const set = devOnlyFromYarnLock(lock, manifest);
+    expect(set).toMatchObject({ kind: 'yarn', lockfileVersion: 1 });
+    expect([...devOnlyKeys(set)].sort()).toEqual(['debug@4.3.4', 'jest@29.0.0']);
+  });
+  it('reads yarn berry lockfiles (npm: descriptors)', () => {
+    const lock = [
+      '__metadata:',
+      '  version: 8',
+      '',
+      '"express@npm:^4.0.0":',
+      '  version: 4.0.0',
+      '',
+      '"jest@npm:^29.0.0":',
+      '  version: 29.0.0',
+      '  dependencies:',
+      '    express: "npm:^4.0.0"',
+    ].join('\n');
+    expect([...devOnlyKeys(devOnlyFromYarnLock(lock, manifest))]).toEqual(['jest@29.0.0']);
   });
 });

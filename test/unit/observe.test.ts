@@ -1,63 +1,189 @@
-import { describe, expect, it } from 'vitest';
-import { observeLifecycle } from '../../src/lifecycle/observe.js';
-import { fakeDocker, instantClock } from '../support/fake-docker.js';
+// The lifecycle against a scripted daemon, in fake time: what it waits for, how long, and what it records.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sigtermShutdown } from '../../src/checks/sigterm-shutdown.js';
+import type { CheckInput } from '../../src/checks/check.js';
+import type { LifecycleObservation } from '../../src/lifecycle/observe.js';
+import { healthcheckOf, row, scriptedLifecycle, settleInFakeTime, type Script } from '../support/fake-docker.js';
 
-const healthcheck = { test: ['CMD', 'node', 'hc.js'], intervalNs: 10e9, timeoutNs: 3e9, startPeriodNs: 5e9, retries: 3 };
-const appRows = [
-  { pid: 100, ppid: 1, uid: 1000, gid: 1000, args: 'dumb-init -- node app.js' },
-  { pid: 101, ppid: 100, uid: 1000, gid: 1000, args: 'node app.js' },
-];
+const appRows = [row(100, 1, 'dumb-init -- node server.js'), row(101, 100, 'node server.js')];
+/** Image timings: start period 5 s, interval 10 s, timeout 3 s, 3 retries → deadline 5 + 4 × 10 + 3 + 2 s slack = 50 s. */
+const slowProbe = healthcheckOf({ intervalMs: 10_000, timeoutMs: 3000, startPeriodMs: 5000, retries: 3 });
+const withHealth = (script: Script): Script => ({ processes: appRows, ...script, image: { config: { healthcheck: slowProbe } } });
 
-describe('observeLifecycle', () => {
-  it('records starting → healthy, the process table, then a clean exit on SIGTERM', async () => {
-    const docker = fakeDocker({ health: ['starting', 'starting', 'healthy'], processes: appRows, onStopSignal: { exitCode: 143 } });
-    const seen = await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGTERM', healthcheck, shutdownBudgetMs: 1000, clock: instantClock() });
-    expect(seen.health?.outcome).toBe('healthy');
-    expect(seen.health?.transitions.map((t) => t.status)).toEqual(['starting', 'healthy']);
-    expect(seen.health?.intervalShortened).toBe(true);
-    // start period 5 s + (retries + 1) × (0.5 s interval + 3 s timeout) + 2 s slack
-    expect(seen.health?.deadlineMs).toBe(5000 + 4 * 3500 + 2000);
+async function observe(script: Script, over: Parameters<typeof scriptedLifecycle>[1] = {}) {
+  const { docker, basics, run } = await scriptedLifecycle(script, over);
+  const seen = await settleInFakeTime((ms) => vi.advanceTimersByTimeAsync(ms), run());
+  return { docker, basics, seen };
+}
+const events = (seen: LifecycleObservation) => seen.timeline.map((e) => e.event);
+
+describe('observeLifecycle (fake time)', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'Date'] });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('records healthy, the process table, then a clean exit on SIGTERM', async () => {
+    const { docker, seen } = await observe(withHealth({ events: [{ atMs: 1200, action: 'health_status: healthy' }], onStopSignal: { exitCode: 143, afterMs: 250 } }));
+    expect(seen.health).toMatchObject({ outcome: 'healthy', timeToHealthyMs: 1200, intervalShortened: true, deadlineMs: 50_000 });
+    expect(seen.health?.effective.intervalMs).toBe(500);
     expect(seen.processes?.chainToApp.map((p) => p.program)).toEqual(['dumb-init', 'node']);
-    expect(seen.shutdown).toMatchObject({ signal: 'SIGTERM', exitCode: 143, killedAtBudget: false });
+    expect(seen.shutdown).toMatchObject({ signal: 'SIGTERM', exitCode: 143, killedAtBudget: false, exitedAfterMs: 250, timedBy: 'daemon-events' });
     expect(docker.signals).toEqual(['SIGTERM']);
-  });
-
-  it('sends SIGKILL when the app is still running at the budget', async () => {
-    const docker = fakeDocker({ processes: appRows, onStopSignal: 'ignore' });
-    const seen = await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGTERM', shutdownBudgetMs: 50, clock: instantClock() });
-    expect(seen.settle?.appSeen).toBe(true);
-    expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: 137 });
-    expect(docker.signals).toEqual(['SIGTERM', 'SIGKILL']);
-    expect(seen.timeline.map((e) => e.event)).toEqual(['started', 'settled', 'processes', 'signal', 'budget-passed', 'killed']);
-  });
-
-  it('uses the image stop signal', async () => {
-    const docker = fakeDocker({ processes: appRows, onStopSignal: { exitCode: 0 } });
-    await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGQUIT', shutdownBudgetMs: 50, clock: instantClock() });
-    expect(docker.signals).toEqual(['SIGQUIT']);
-  });
-
-  it('records an app that exits while starting, and sends no signal', async () => {
-    const docker = fakeDocker({ health: ['starting'], exitsAtInspect: { index: 1, code: 1 }, onStopSignal: { exitCode: 0 } });
-    const seen = await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGTERM', healthcheck, shutdownBudgetMs: 50, clock: instantClock() });
-    expect(seen.exitedEarly?.exitCode).toBe(1);
-    expect(seen.health?.outcome).toBe('exited');
-    expect(seen.shutdown).toBeUndefined();
-    expect(docker.signals).toEqual([]);
+    expect(events(seen)).toEqual(['started', 'health:healthy', 'processes', 'signal', 'exited']);
     expect(seen.logs).toEqual(['listening on 3000']);
   });
 
-  it('gives up on health at the deadline derived from the image timings', async () => {
-    const docker = fakeDocker({ health: ['starting'], processes: appRows, onStopSignal: { exitCode: 0 } });
-    const seen = await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGTERM', healthcheck, shutdownBudgetMs: 50, clock: instantClock() });
-    expect(seen.health?.outcome).toBe('starting');
-    expect(seen.timeline.some((e) => e.event === 'health:deadline')).toBe(true);
+  it('leaves no timer and no event stream behind once it returns (so the CLI ends by itself)', async () => {
+    const { docker } = await observe(withHealth({ events: [{ atMs: 1200, action: 'health_status: healthy' }] }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(docker.openFollowers()).toBe(0);
+  });
+
+  it("keeps the image's deadline: an early unhealthy under the audit's 500 ms interval does not end the wait", async () => {
+    const { seen } = await observe(
+      withHealth({
+        events: [
+          { atMs: 1500, action: 'health_status: unhealthy' },
+          { atMs: 9000, action: 'health_status: healthy' },
+        ],
+      }),
+    );
+    expect(seen.health).toMatchObject({ outcome: 'healthy', timeToHealthyMs: 9000, unhealthyBeforeHealthyAtMs: 1500 });
+    expect(seen.health?.transitions.map((t) => t.status)).toEqual(['unhealthy', 'healthy']);
+  });
+
+  it("ends as unhealthy at the image's own deadline, not before", async () => {
+    const { seen } = await observe(withHealth({ events: [{ atMs: 1500, action: 'health_status: unhealthy' }] }));
+    expect(seen.health?.outcome).toBe('unhealthy');
+    expect(seen.health?.cappedAtMs).toBeUndefined();
+    const signalAt = seen.timeline.find((e) => e.event === 'signal')!.atMs;
+    expect(signalAt).toBeGreaterThanOrEqual(50_000);
+    expect(signalAt).toBeLessThan(60_000);
+  });
+
+  it('stops waiting at --health-timeout when it is shorter than the deadline, and says so', async () => {
+    const { seen } = await observe(withHealth({}), { healthTimeoutMs: 3000 });
+    expect(seen.health).toMatchObject({ outcome: 'starting', cappedAtMs: 3000, capMs: 3000, deadlineMs: 50_000 });
+    expect(events(seen)).toContain('health:deadline');
+    // The app was still running: its shutdown is still measured.
+    expect(seen.shutdown?.exitCode).toBe(143);
+    expect(seen.timeline.find((e) => e.event === 'signal')!.atMs).toBeLessThan(4000);
+  });
+
+  it('records an app that exits while starting, and sends no signal', async () => {
+    const { docker, seen } = await observe(withHealth({ exits: { atMs: 800, exitCode: 1 } }));
+    expect(seen.health?.outcome).toBe('exited');
+    expect(seen.exitedEarly).toMatchObject({ exitCode: 1, afterMs: 800, beforeSignal: false });
+    expect(seen.shutdown).toBeUndefined();
+    expect(docker.signals).toEqual([]);
+  });
+
+  it('settles without a HEALTHCHECK once a node process is in a stable table', async () => {
+    const { seen } = await observe({ processes: appRows });
+    expect(seen.health).toBeUndefined();
+    expect(seen.settle).toMatchObject({ appSeen: true });
+    expect(seen.settle!.settledAfterMs).toBeGreaterThanOrEqual(1000);
+  });
+
+  it('sends SIGKILL when the app is still running at the budget', async () => {
+    const { docker, seen } = await observe({ processes: appRows, onStopSignal: 'ignore' }, { shutdownBudgetMs: 2000 });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: 137 });
+    expect(docker.signals).toEqual(['SIGTERM', 'SIGKILL']);
+    expect(events(seen)).toEqual(['started', 'settled', 'processes', 'signal', 'budget-passed', 'killed']);
+    const { signal, killed } = Object.fromEntries(seen.timeline.map((e) => [e.event, e.atMs]));
+    expect(killed - signal).toBeGreaterThanOrEqual(2000);
+  });
+
+  it("sends the image's stop signal", async () => {
+    const { docker } = await observe({ processes: appRows, image: { config: { stopSignal: 'SIGQUIT' } }, onStopSignal: { exitCode: 131, afterMs: 50 } });
+    expect(docker.signals).toEqual(['SIGQUIT']);
   });
 
   it('records a container the daemon could not start', async () => {
-    const docker = fakeDocker({ startError: 'unable to find user appuser', onStopSignal: { exitCode: 0 } });
-    const seen = await observeLifecycle(docker, { containerId: 'c1', stopSignal: 'SIGTERM', shutdownBudgetMs: 50, clock: instantClock() });
+    const { seen } = await observe({ startError: 'unable to find user appuser' });
     expect(seen.startError).toBe('unable to find user appuser');
     expect(seen.processes).toBeUndefined();
+    expect(events(seen)).toEqual(['start-failed']);
+  });
+
+  it("times the shutdown with the daemon's kill → die events, not our clock (a slow, skewed remote daemon)", async () => {
+    // We hear of everything 700 ms late, and the daemon's clock is 3 h ahead: the app took 300 ms.
+    const { seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 300 }, latencyMs: 700, daemonSkewMs: 3 * 3600_000 });
+    expect(seen.shutdown).toMatchObject({ exitedAfterMs: 300, timedBy: 'daemon-events', exitCode: 0 });
+  });
+
+  it('reads a 409 on the stop signal as "exited before the signal", never as a clean exit', async () => {
+    const { basics, seen } = await observe({ processes: appRows, exitsJustBeforeSignal: 0 });
+    expect(seen.shutdown).toBeUndefined();
+    expect(seen.exitedEarly).toMatchObject({ exitCode: 0, beforeSignal: true });
+    expect(events(seen)).toContain('signal-refused');
+    const input: CheckInput = { basics, lifecycle: seen, settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false } };
+    const v = sigtermShutdown.run(input);
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^the app exited by itself with code 0 after .*, before the stop signal was sent/);
+  });
+
+  it('takes the deepest node of a stable table as the app, naming npm as npm (dumb-init → npm start → sh → node)', async () => {
+    const npm = [row(100, 1, 'dumb-init -- npm start'), row(101, 100, 'node /usr/local/bin/npm start')];
+    const shell = [...npm, row(102, 101, 'sh -c node server.js')];
+    const server = [...shell, row(103, 102, 'node server.js')];
+    const { docker, seen } = await observe(
+      withHealth({
+        events: [{ atMs: 500, action: 'health_status: healthy' }],
+        // npm alone until 1.1 s (the table before then is stable, but has no app), then its shell and the server.
+        processes: [
+          { fromMs: 0, rows: npm },
+          { fromMs: 1100, rows: shell },
+          { fromMs: 1250, rows: server },
+        ],
+      }),
+    );
+    expect(seen.processes?.app?.args).toBe('node server.js');
+    expect(seen.processes?.chainToApp.map((p) => p.program)).toEqual(['dumb-init', 'npm', 'sh', 'node']);
+    expect(seen.processesUnstable).toBeUndefined();
+    expect(seen.timeline.find((e) => e.event === 'processes')!.atMs).toBeGreaterThanOrEqual(1250);
+    expect(docker.topCalls()).toBeGreaterThan(3);
+  });
+
+  it('re-samples a table that changes between samples, and says so when it never settles', async () => {
+    const changing = Array.from({ length: 200 }, (_, i) => ({ fromMs: i * 100, rows: [...appRows, row(200 + i, 101, `node worker.js ${i}`)] }));
+    const { seen } = await observe(withHealth({ events: [{ atMs: 300, action: 'health_status: healthy' }], processes: changing }));
+    expect(seen.processesUnstable).toBe(true);
+    expect(seen.processes?.app).toBeDefined();
+    expect(events(seen)).toContain('processes');
+  });
+
+  // A flap after the first healthy (here while the process table is still settling) reaches the health observation.
+  it('keeps health transitions seen after "healthy" and before the probes (a flap is observed, not dropped)', async () => {
+    const { seen } = await observe(
+      withHealth({
+        events: [
+          { atMs: 500, action: 'health_status: healthy' },
+          { atMs: 900, action: 'health_status: unhealthy' },
+        ],
+        processes: [
+          { fromMs: 0, rows: [row(100, 1, 'dumb-init -- npm start'), row(101, 100, 'node /usr/local/bin/npm start')] },
+          { fromMs: 1500, rows: [row(100, 1, 'dumb-init -- npm start'), row(101, 100, 'node /usr/local/bin/npm start'), row(103, 101, 'node server.js')] },
+        ],
+      }),
+    );
+    expect(seen.health?.transitions.map((t) => t.status)).toEqual(['healthy', 'unhealthy']);
+  });
+});
+
+describe('observeLifecycle (real time)', () => {
+  it('rejects promptly when aborted during the health wait', async () => {
+    const abort = new AbortController();
+    const { docker, run } = await scriptedLifecycle(withHealth({}), { signal: abort.signal });
+    const began = performance.now();
+    setTimeout(() => abort.abort(new Error('interrupted by the test')), 100);
+    await expect(run()).rejects.toThrow('interrupted by the test');
+    // Expected ~100 ms; a loaded CI gets far more than 3× that.
+    expect(performance.now() - began).toBeLessThan(2000);
+    expect(docker.signals).toEqual([]);
   });
 });

@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { dockerfileLocator } from '../../src/facts/dockerfile.js';
+import { CHECKS } from '../../src/checks/registry.js';
+import type { LayerHistory } from '../../src/docker/port.js';
+import type { ImageBasics } from '../../src/facts/image-facts.js';
+import { stageView } from '../../src/facts/dockerfile.js';
 import { renderJunit } from '../../src/report/junit.js';
 import { renderSarif } from '../../src/report/sarif.js';
 import type { AuditReport } from '../../src/types.js';
@@ -10,7 +13,17 @@ import { validateSarif } from '../support/sarif-schema.js';
 
 const SERVICE = path.resolve(__dirname, '../../fixtures/service');
 
-describe('dockerfileLocator (dockerfile-ast)', () => {
+/** Where each check points in a Dockerfile, as the audit asks it: the check's own `locate`, else the stage's FROM. */
+function dockerfileLocator(file: string, content: string, buildTarget?: string) {
+  const stage = stageView(file, content, buildTarget);
+  return (id: string, largestLayer?: LayerHistory) => {
+    const check = CHECKS.find((c) => c.id === id)!;
+    const basics = { history: largestLayer ? [largestLayer] : [] } as unknown as ImageBasics;
+    return check.locate?.(stage, basics) ?? stage.from;
+  };
+}
+
+describe('each check\'s locate on the stage that became the image (dockerfile-ast)', () => {
   const seed = dockerfileLocator('seed.Dockerfile', readFileSync(path.join(SERVICE, 'seed.Dockerfile'), 'utf8'));
   it('points each check at the responsible instruction of the final stage', () => {
     expect(seed('non-root-user')).toMatchObject({ instruction: 'USER appuser' });
@@ -57,7 +70,8 @@ describe('renderSarif', () => {
   });
   it('has one rule per check id with help text', () => {
     const rules = sarif.runs[0].tool.driver.rules as Array<{ id: string; help: { text: string } }>;
-    expect(rules.map((r) => r.id)).toEqual(['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck', 'no-dev-dependencies', 'size-budget']);
+    expect(rules.map((r) => r.id)).toEqual(CHECKS.map((c) => c.id));
+    expect(rules.map((r) => r.id)).toEqual(expect.arrayContaining(['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck', 'no-dev-dependencies', 'size-budget']));
     for (const rule of rules) expect(rule.help.text.length).toBeGreaterThan(20);
   });
   it('locates results at the Dockerfile line and suppresses waived ones', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMs, parseDuration, parseSize } from '../../src/units.js';
+import { UsageError } from '../../src/errors.js';
+import { DurationTooLongError, MAX_DURATION_MS, formatBytes, formatMs, parseDuration, parseSize } from '../../src/units.js';
 
 describe('parseSize', () => {
   it('reads MB and GB as decimal, like docker images shows them', () => {
@@ -46,5 +47,21 @@ describe('formatting', () => {
   it('formats durations', () => {
     expect(formatMs(211)).toBe('211 ms');
     expect(formatMs(5000)).toBe('5.0 s');
+  });
+});
+
+describe('parseDuration above the timer limit', () => {
+  it('refuses durations longer than a Node timer can wait (2^31 - 1 ms), with a clear usage error', () => {
+    expect(parseDuration(MAX_DURATION_MS)).toBe(2 ** 31 - 1);
+    expect(parseDuration('24d')).toBe(24 * 86_400_000);
+    for (const input of ['10000h', '30d', '1y', 2 ** 31]) {
+      expect(() => parseDuration(input)).toThrow(DurationTooLongError);
+      expect(() => parseDuration(input)).toThrow(UsageError);
+    }
+    expect(() => parseDuration('30d')).toThrow('Duration "30d" is too long: the longest is 24.8 days (2147483647 ms)');
+  });
+  it('still reads unreadable input as undefined', () => {
+    expect(parseDuration('Infinity')).toBeUndefined();
+    expect(parseDuration(Number.POSITIVE_INFINITY)).toBeUndefined();
   });
 });

@@ -1,0 +1,161 @@
+import { candidateOf, findingsIn, looksSecretName, mask, MAX_SCANNED_FILE_BYTES, buildArgsOf, redactBuildArgs, secretEnv, type SecretKind } from '../facts/secrets-scan.js';
+import { walkImageExport } from '../facts/layers.js';
+import type { StageView } from '../facts/dockerfile.js';
+import type { SourceLocation } from '../types.js';
+import { formatBytes, formatMs } from '../units.js';
+import { lineWriter, verdict, type Check, type ObserveContext } from './check.js';
+
+export interface SecretFinding {
+  kind: SecretKind;
+  /** 1-based layer number, base first; absent for the config's ENV. */
+  layer?: number;
+  /** The history's created_by of that layer (or of the RUN that had the build arg), shortened. */
+  createdBy?: string;
+  /** The Dockerfile line that made the layer, when the audit built the image. */
+  source?: SourceLocation;
+  path?: string;
+  /** e.g. "//registry.npmjs.org/:_authToken", "NPM_TOKEN", "RSA PRIVATE KEY". */
+  what: string;
+  /** At most the first 4 characters of the value. */
+  masked?: string;
+  /** A later layer deletes the file: it is gone from the filesystem but still in the image. */
+  deletedLater?: boolean;
+}
+
+export interface SecretsObservation {
+  findings: SecretFinding[];
+  layers: number;
+  layerBytes: number;
+  filesRead: number;
+  durationMs: number;
+}
+
+const KIND_LABEL: Record<SecretKind, string> = {
+  'npmrc-token': '.npmrc credential',
+  'env-file': '.env file',
+  'private-key': 'private key',
+  'git-credentials': '.git/config credentials',
+  'env-var': 'secret-looking ENV',
+  'build-arg': 'secret-looking build arg',
+};
+
+// Evidence quotes the history with secret build-arg values masked, and shortened.
+const short = (createdBy: string) => {
+  const text = redactBuildArgs(createdBy);
+  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
+};
+
+async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> {
+  const started = performance.now();
+  const raw: Array<{ layerName: string; path: string; kind: SecretKind; what: string; masked?: string }> = [];
+  const whiteouts: Array<{ layerName: string; path: string }> = [];
+  let filesRead = 0;
+  const exported = await ctx.docker.exportImage(ctx.imageRef, { signal: ctx.signal });
+  const layout = await walkImageExport(exported, {
+    wants: (path, size) => size <= MAX_SCANNED_FILE_BYTES && candidateOf(path) !== undefined,
+    onFile: (file, content) => {
+      filesRead++;
+      for (const f of findingsIn(candidateOf(file.path)!, content.toString('utf8'))) raw.push({ layerName: file.layer, path: file.path, ...f });
+    },
+    // Only whiteouts of files we look at are kept: memory stays bounded on images that delete a lot.
+    onWhiteout: (layerName, path) => {
+      if (path.endsWith('/') || candidateOf(path)) whiteouts.push({ layerName, path });
+    },
+    signal: ctx.signal,
+  });
+
+  // Layer n is made by the n-th history entry that is not an empty layer.
+  const layerHistory = layout.history.filter((h) => !h.empty_layer);
+  const stage = ctx.contextDir && ctx.dockerfile ? await stageOf(ctx.contextDir, ctx.dockerfile, ctx) : undefined;
+  const sourceOf = (createdBy: string | undefined) => (stage && createdBy ? stage.madeLayer({ createdBy, sizeBytes: 0, created: '' }) : undefined);
+  const layerIndex = new Map(layout.layers.map((name, i) => [name, i]));
+  const findings: SecretFinding[] = raw.map((r) => {
+    const index = layerIndex.get(r.layerName) ?? -1;
+    const createdBy = layerHistory[index]?.created_by;
+    const deletedLater = whiteouts.some((w) => (layerIndex.get(w.layerName) ?? -1) > index && (w.path === r.path || (w.path.endsWith('/') && r.path.startsWith(w.path))));
+    return {
+      kind: r.kind,
+      layer: index + 1 || undefined,
+      createdBy: createdBy && short(createdBy),
+      source: sourceOf(createdBy),
+      path: `/${r.path}`,
+      what: r.what,
+      masked: r.masked,
+      deletedLater: deletedLater || undefined,
+    };
+  });
+
+  // The config: ENV values are in every container of the image; build args are in its history.
+  for (const env of secretEnv(ctx.basics.image.config.env)) {
+    const setBy = [...layout.history].reverse().find((h) => new RegExp(`\\bENV\\b.*\\b${env.name}=`).test(h.created_by ?? ''))?.created_by;
+    findings.push({ kind: 'env-var', what: env.name, masked: env.masked, createdBy: setBy && short(setBy), source: sourceOf(setBy) });
+  }
+  const seenArgs = new Set<string>();
+  layout.history.forEach((h) => {
+    for (const arg of buildArgsOf(h.created_by ?? '')) {
+      if (!arg.value || !looksSecretName(arg.name) || seenArgs.has(`${arg.name}=${arg.value}`)) continue;
+      seenArgs.add(`${arg.name}=${arg.value}`);
+      const index = layerHistory.indexOf(h);
+      findings.push({ kind: 'build-arg', what: arg.name, masked: mask(arg.value), layer: index >= 0 ? index + 1 : undefined, createdBy: short(h.created_by ?? ''), source: sourceOf(h.created_by) });
+    }
+  });
+  return { findings, layers: layout.layers.length, layerBytes: layout.layerBytes, filesRead, durationMs: Math.round(performance.now() - started) };
+}
+
+async function stageOf(contextDir: string, dockerfile: string, ctx: ObserveContext): Promise<StageView | undefined> {
+  try {
+    const [{ readFile }, path, { stageView }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('../facts/dockerfile.js')]);
+    const content = await readFile(path.join(contextDir, dockerfile), 'utf8');
+    return stageView(dockerfile, content, ctx.target.kind === 'context' ? ctx.target.buildTarget : undefined);
+  } catch {
+    return undefined;
+  }
+}
+
+export function describeFinding(f: SecretFinding): string {
+  const where = f.layer ? `layer ${f.layer}${f.source ? ` (${f.source.file}:${f.source.line} ${f.source.instruction})` : f.createdBy ? ` (${f.createdBy})` : ''}` : f.source ? `${f.source.file}:${f.source.line} ${f.source.instruction}` : 'the image config';
+  const value = f.masked ? ` = ${f.masked}` : '';
+  const path = f.path ? `${f.path}: ` : '';
+  return `${KIND_LABEL[f.kind]}: ${path}${f.what}${value}${f.deletedLater ? ' (deleted by a later layer, still in the image)' : ''} — ${where}`;
+}
+
+function hintFor(findings: SecretFinding[]): string {
+  const kinds = new Set(findings.map((f) => f.kind));
+  if (kinds.has('npmrc-token') || kinds.has('build-arg')) {
+    return 'Pass registry credentials as a BuildKit secret, never as a file or build arg: `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci` and build with `--secret id=npmrc,src=$HOME/.npmrc`; a later `rm` does not remove a layer.';
+  }
+  if (kinds.has('env-file')) return 'Keep .env files out of the image (add `.env*` to .dockerignore) and pass configuration at run time (orchestrator secrets or --env-file).';
+  if (kinds.has('env-var')) return 'Do not bake secrets into ENV: pass them at run time (orchestrator secrets, `docker run --env`), and only non-secret defaults in the Dockerfile.';
+  return 'Keep keys and credentials out of the build context (.dockerignore) and mount them at build time with `RUN --mount=type=secret`.';
+}
+
+export const secrets: Check = {
+  id: 'secrets',
+  title: 'Has no secrets in any layer or in the config',
+  needs: ['image'],
+  help: 'Use BuildKit secret mounts (`RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`) for registry tokens, keep .env files and keys out of the context with .dockerignore, and pass secrets at run time.',
+  observe: observeSecrets,
+  run({ observed }) {
+    const o = observed as SecretsObservation;
+    const evidence = { findings: o.findings, layers: o.layers, layerBytes: o.layerBytes, filesRead: o.filesRead, scanMs: o.durationMs };
+    if (!o.findings.length) {
+      return verdict('pass', `no credentials in ${o.layers} layers (${formatBytes(o.layerBytes)} streamed, ${o.filesRead} candidate files read) nor in the config's ENV and build args`, evidence);
+    }
+    const first = o.findings[0];
+    const more = o.findings.length > 1 ? ` and ${o.findings.length - 1} more` : '';
+    return verdict('fail', `${o.findings.length} secret${o.findings.length > 1 ? 's' : ''} in the image: ${describeFinding(first)}${more}`, evidence, hintFor(o.findings));
+  },
+  lines(result) {
+    const e = result.evidence as { findings?: SecretFinding[]; layers?: number; layerBytes?: number; scanMs?: number };
+    const { lines, add } = lineWriter();
+    for (const f of (e.findings ?? []).slice(0, 10)) lines.push(describeFinding(f));
+    if ((e.findings?.length ?? 0) > 10) lines.push(`… ${e.findings!.length - 10} more`);
+    if (e.layers !== undefined) add('scanned', `${e.layers} layers, ${formatBytes(e.layerBytes ?? 0)} in ${formatMs(e.scanMs ?? 0)}`);
+    return lines;
+  },
+  // The evidence names each layer's line; the verdict points at the likeliest culprit in the final stage.
+  locate: (stage) =>
+    stage.lastMatching(/^ARG\s+\S*(TOKEN|SECRET|PASSWORD|PASSWD|AUTH|CREDENTIAL|KEY)/i) ??
+    stage.lastMatching(/^(COPY|ADD)\b.*(\.npmrc|\.env\b|id_rsa|\.pem|\.key\b)/i) ??
+    stage.lastMatching(/^ENV\b.*(TOKEN|SECRET|PASSWORD|PASSWD|AUTH|CREDENTIAL|KEY)\w*\s*=?/i),
+};

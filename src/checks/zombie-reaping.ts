@@ -1,0 +1,134 @@
+// zombie-reaping: orphans re-parented to PID 1 must be reaped. Three exec'd `node -e` each spawn a
+// detached, short-lived grandchild and exit at once; the grandchildren are re-parented to PID 1 (the
+// pid namespace's reaper). Once they have ended, /proc inside the container says whether PID 1 reaped
+// them (gone) or left them as zombies (state Z, ppid 1).
+import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
+import { sleep } from '../wait.js';
+import { lineWriter, required, verdict, type Check } from './check.js';
+import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/shared.js';
+
+const ORPHANS = 3;
+const ORPHAN_LIFE_MS = 300;
+const POLL_MS = 250;
+const SETTLE_BOUND_MS = 5000;
+
+// Spawns one detached grandchild living ORPHAN_LIFE_MS, prints its pid and start time (field 22 of
+// /proc/<pid>/stat, so a recycled pid is not mistaken for it), and exits before the grandchild does.
+const SPAWN = String.raw`
+const cp = require('child_process'), fs = require('fs');
+const child = cp.spawn(process.execPath, ['-e', 'setTimeout(() => {}, ' + Number(process.argv[1]) + ')'], { detached: true, stdio: 'ignore' });
+let start;
+try { const s = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8'); start = s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch {}
+process.stdout.write(JSON.stringify({ pid: child.pid, start }) + '\n');
+process.exit(0);
+`;
+
+// Reads the orphans' state, every zombie in the container and PID 1's command line. Prints one JSON line.
+const READ = String.raw`
+const fs = require('fs');
+const stat = (pid) => {
+  try {
+    const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { pid: Number(pid), comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
+  } catch { return undefined; }
+};
+const orphans = JSON.parse(process.argv[1]).map((o) => {
+  const s = stat(o.pid);
+  if (!s || (o.start !== undefined && s.start !== o.start)) return { pid: o.pid, state: 'gone' };
+  return { pid: o.pid, state: s.state, ppid: s.ppid, comm: s.comm };
+});
+const zombies = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(stat).filter((s) => s && s.state === 'Z').map(({ pid, ppid, comm }) => ({ pid, ppid, comm }));
+let pid1 = '';
+try { pid1 = fs.readFileSync('/proc/1/cmdline', 'utf8').split('\0').filter(Boolean).join(' '); } catch {}
+process.stdout.write(JSON.stringify({ orphans, zombies, pid1 }) + '\n');
+`;
+
+export interface OrphanState {
+  pid: number;
+  /** "gone" (reaped), "Z" (zombie), or the running state letter (R, S, …). */
+  state: string;
+  ppid?: number;
+  comm?: string;
+}
+
+export interface ZombieProbeValue {
+  kind: 'observed';
+  orphans: OrphanState[];
+  /** Every zombie in the container when the orphans had ended. */
+  zombies: Array<{ pid: number; ppid: number; comm: string }>;
+  pid1: string;
+  /** How long after spawning the orphans the state was read. */
+  readAfterMs: number;
+}
+
+const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
+
+async function provokeOrphans(context: LiveContext): Promise<ZombieProbeValue | Unavailable> {
+  const spawned = await Promise.all(Array.from({ length: ORPHANS }, () => execNode(context, SPAWN, [String(ORPHAN_LIFE_MS)])));
+  const missing = spawned.find(isUnavailable);
+  if (missing) return missing;
+  const orphans = spawned.map((run) => lastJson<{ pid: number; start?: string }>((run as { stdout: string }).stdout));
+  context.record('zombie-probe', `spawned orphans ${orphans.map((o) => o.pid).join(', ')} (pids in the container)`);
+  const began = context.clock.now();
+  await sleep(ORPHAN_LIFE_MS + POLL_MS, context.signal);
+  // Poll until no orphan is still running (a loaded host may start them late), bounded.
+  for (;;) {
+    const read = await execNode(context, READ, [JSON.stringify(orphans)]);
+    if (isUnavailable(read)) return read;
+    const seen = lastJson<Omit<ZombieProbeValue, 'kind' | 'readAfterMs'>>(read.stdout);
+    const readAfterMs = Math.round(context.clock.now() - began + ORPHAN_LIFE_MS);
+    const running = seen.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
+    if (!running.length || context.clock.now() - began >= SETTLE_BOUND_MS) return { kind: 'observed', ...seen, readAfterMs };
+    await sleep(POLL_MS, context.signal);
+  }
+}
+
+export const zombieProbe: LiveProbe<ZombieProbeValue | Unavailable> = {
+  timeoutMs: 30_000,
+  whileUp: provokeOrphans,
+};
+
+/** The verdict from what /proc showed: pure, for unit tests. */
+export function judgeZombies(value: ZombieProbeValue) {
+  const evidence = { orphans: value.orphans, zombies: value.zombies, pid1: value.pid1, readAfterMs: value.readAfterMs };
+  const zombies = value.orphans.filter((o) => o.state === 'Z');
+  const running = value.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
+  const hint = 'PID 1 must reap orphans: run the app under an init, `ENTRYPOINT ["dumb-init", "--"]` (or `tini --`), with `CMD ["node", "…"]`.';
+  if (zombies.length) {
+    const list = zombies.map((z) => `${z.pid} (ppid ${z.ppid})`).join(', ');
+    return verdict(
+      'fail',
+      `${zombies.length} of ${value.orphans.length} orphaned processes stayed zombies: pids ${list} in the container, not reaped by PID 1 "${value.pid1}"`,
+      evidence,
+      hint,
+    );
+  }
+  if (running.length) {
+    return verdict('error', `${running.length} orphaned processes were still running ${value.readAfterMs} ms after they were meant to end: reaping could not be observed`, evidence);
+  }
+  const others = value.zombies.length ? `; ${value.zombies.length} other zombies are in the container (${value.zombies.map((z) => `${z.pid} ${z.comm}, ppid ${z.ppid}`).join('; ')})` : '';
+  return verdict(others ? 'warn' : 'pass', `PID 1 "${value.pid1}" reaped all ${value.orphans.length} orphaned processes${others}`, evidence, others ? hint : undefined);
+}
+
+export const zombieReaping: Check = {
+  id: 'zombie-reaping',
+  title: 'PID 1 reaps orphaned processes',
+  needs: ['image', 'lifecycle'],
+  help: 'Run node under an init that reaps orphans (dumb-init or tini as ENTRYPOINT, CMD in exec form): node and npm never reap processes they did not start.',
+  // On by default: about 1 s on a quiet host (three execs, the orphans' 300 ms life, one read; docs/bench.md).
+  probe: zombieProbe,
+  run({ lifecycle }) {
+    const got = probeValue<ZombieProbeValue>(required(lifecycle, 'lifecycle'), 'zombie-reaping');
+    return 'verdict' in got ? got.verdict : judgeZombies(got.value);
+  },
+  lines(result) {
+    const e = result.evidence as Partial<ZombieProbeValue>;
+    const { lines, add } = lineWriter();
+    add('PID 1', e.pid1);
+    add('orphans', e.orphans?.map((o) => `${o.pid}: ${o.state === 'gone' ? 'reaped' : o.state === 'Z' ? `zombie, ppid ${o.ppid}` : `state ${o.state}`}`).join(', '));
+    add('zombies in the container', e.zombies?.map((z) => `${z.pid} ${z.comm} (ppid ${z.ppid})`).join(', '));
+    return lines;
+  },
+  locate: (stage) => stage.last('ENTRYPOINT') ?? stage.last('CMD'),
+};

@@ -1,0 +1,203 @@
+// DockerodePort against a stub Docker API on a unix socket: the mapping from HTTP answers to our types
+// and errors, without a daemon.
+import Docker from 'dockerode';
+import { writeFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DockerodePort } from '../../src/docker/dockerode-port.js';
+import type { ContainerEvent } from '../../src/docker/port.js';
+import { DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../../src/errors.js';
+
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+type UpgradeHandler = (req: http.IncomingMessage, socket: Socket) => void;
+
+const socketPath = path.join(os.tmpdir(), `dockerode-port-${process.pid}-${Date.now()}.sock`);
+let routes: Record<string, Handler> = {};
+let upgrades: Record<string, UpgradeHandler> = {};
+const seen: string[] = [];
+const server = http.createServer((req, res) => {
+  const route = `${req.method} ${new URL(req.url ?? '/', 'http://stub').pathname}`;
+  seen.push(`${route}${new URL(req.url ?? '/', 'http://stub').search}`);
+  const handler = routes[route];
+  if (handler) return handler(req, res);
+  // What Docker answers on a path it does not serve (e.g. Podman's /libpod endpoints).
+  json(res, 404, { message: 'page not found' });
+});
+server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
+  const route = `${req.method} ${new URL(req.url ?? '/', 'http://stub').pathname}`;
+  const handler = upgrades[route];
+  if (handler) handler(req, socket);
+  else socket.destroy();
+});
+
+function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+/** One frame of Docker's multiplexed stream: stream type (1 stdout, 2 stderr), 3 zero bytes, a big-endian length. */
+function frame(stream: 1 | 2, text: string): Buffer {
+  const payload = Buffer.from(text);
+  const header = Buffer.alloc(8);
+  header[0] = stream;
+  header.writeUInt32BE(payload.length, 4);
+  return Buffer.concat([header, payload]);
+}
+const stat = (s: { name: string; size: number; mode: number; linkTarget?: string }) =>
+  Buffer.from(JSON.stringify({ mtime: '2024-01-01T00:00:00Z', linkTarget: '', ...s })).toString('base64');
+const port = () => new DockerodePort(new Docker({ socketPath }));
+
+beforeAll(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)));
+afterEach(() => {
+  routes = {};
+  upgrades = {};
+  seen.length = 0;
+});
+afterAll(() => {
+  // Hung requests (the cancellation tests) hold their sockets: close them all, not only the idle ones.
+  server.closeAllConnections();
+  return new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+describe('DockerodePort: errors', () => {
+  it('maps a refused connection to DaemonUnreachableError', async () => {
+    // A file that is not a socket: connect() is refused, as with a daemon that is not listening.
+    const refused = path.join(os.tmpdir(), `refused-${process.pid}.sock`);
+    writeFileSync(refused, '');
+    try {
+      const docker = new DockerodePort(new Docker({ socketPath: refused }));
+      await expect(docker.ping()).rejects.toThrow(DaemonUnreachableError);
+      await expect(docker.ping()).rejects.toThrow(/ECONNREFUSED/);
+      const inspect = docker.inspectContainer('c1');
+      await expect(inspect).rejects.toBeInstanceOf(DaemonUnreachableError);
+      await expect(inspect).rejects.toThrow(/\(ECONNREFUSED\) while inspecting the container/);
+    } finally {
+      rmSync(refused, { force: true });
+    }
+  });
+
+  it("maps a 500 to DockerApiError carrying the daemon's message", async () => {
+    routes['GET /containers/c1/json'] = (_req, res) => json(res, 500, { message: 'driver failed programming external connectivity' });
+    const error = await port().inspectContainer('c1').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DockerApiError);
+    expect(error).toMatchObject({ statusCode: 500, message: 'Docker refused inspecting the container: driver failed programming external connectivity' });
+  });
+
+  it('maps a 404 on image inspect to ImageNotFoundError', async () => {
+    routes['GET /images/team/api:9/json'] = (_req, res) => json(res, 404, { message: 'No such image: team/api:9' });
+    const error = await port().inspectImage('team/api:9').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(ImageNotFoundError);
+    expect((error as Error).message).toBe('Image not found in the daemon: team/api:9');
+  });
+
+  it("answers 'not-running' to a 409 on kill, and 'sent' otherwise", async () => {
+    routes['POST /containers/gone/kill'] = (_req, res) => json(res, 409, { message: 'Container gone is not running' });
+    routes['POST /containers/up/kill'] = (_req, res) => res.writeHead(204).end();
+    expect(await port().signal('gone', 'SIGTERM')).toBe('not-running');
+    expect(await port().signal('up', 'SIGTERM')).toBe('sent');
+    expect(seen).toContain('POST /containers/up/kill?signal=SIGTERM');
+  });
+
+  it('treats a 404 on remove as already done, and still reports other refusals', async () => {
+    routes['DELETE /containers/gone'] = (_req, res) => json(res, 404, { message: 'No such container: gone' });
+    routes['DELETE /containers/stuck'] = (_req, res) => json(res, 500, { message: 'device or resource busy' });
+    await expect(port().removeContainer('gone')).resolves.toBeUndefined();
+    await expect(port().removeContainer('stuck')).rejects.toThrow('Docker refused removing the container: device or resource busy');
+  });
+});
+
+describe('DockerodePort: mappings', () => {
+  it('maps the top columns by their titles, whatever their order', async () => {
+    routes['GET /containers/c1/top'] = (_req, res) =>
+      json(res, 200, {
+        Titles: ['UID', 'GID', 'PID', 'PPID', 'COMMAND'],
+        Processes: [
+          ['1000', '1000', '4100', '4080', 'dumb-init -- node server.js'],
+          ['1000', '1000', '4120', '4100', 'node server.js --port 3000'],
+        ],
+      });
+    expect(await port().processes('c1')).toEqual([
+      { pid: 4100, ppid: 4080, uid: 1000, gid: 1000, args: 'dumb-init -- node server.js' },
+      { pid: 4120, ppid: 4100, uid: 1000, gid: 1000, args: 'node server.js --port 3000' },
+    ]);
+    expect(seen.find((r) => r.startsWith('GET /containers/c1/top'))).toContain('ps_args=-eo');
+  });
+
+  it('reads the archive stat header (base64 JSON), with the directory bit', async () => {
+    routes['HEAD /containers/c1/archive'] = (req, res) => {
+      const at = new URL(req.url ?? '/', 'http://stub').searchParams.get('path');
+      const header = {
+        '/app': stat({ name: 'app', size: 4096, mode: 0x80000000 + 0o755 }),
+        '/app/package.json': stat({ name: 'package.json', size: 312, mode: 0o644 }),
+        '/app/current': stat({ name: 'current', size: 7, mode: 0x8000000 + 0o777, linkTarget: '/app/v2' }),
+      }[at ?? ''];
+      if (!header) return json(res, 404, { message: 'Could not find the file' });
+      res.writeHead(200, { 'X-Docker-Container-Path-Stat': header }).end();
+    };
+    const docker = port();
+    expect(await docker.statPath('c1', '/app')).toEqual({ name: 'app', sizeBytes: 4096, isDirectory: true, linkTarget: '' });
+    expect(await docker.statPath('c1', '/app/package.json')).toEqual({ name: 'package.json', sizeBytes: 312, isDirectory: false, linkTarget: '' });
+    expect(await docker.statPath('c1', '/app/current')).toMatchObject({ isDirectory: false, linkTarget: '/app/v2' });
+    expect(await docker.statPath('c1', '/nope')).toBeUndefined();
+  });
+
+  it('demultiplexes an exec stream into stdout and stderr (8-byte frames, split across writes)', async () => {
+    routes['POST /containers/c1/exec'] = (_req, res) => json(res, 201, { Id: 'e1' });
+    routes['GET /exec/e1/json'] = (_req, res) => json(res, 200, { ExitCode: 3, Running: false });
+    upgrades['POST /exec/e1/start'] = (_req, socket) => {
+      socket.write('HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n');
+      const bytes = Buffer.concat([frame(1, 'first line\nsec'), frame(2, 'warning: oops\n'), frame(1, 'ond line\n')]);
+      // A frame header cut in two: the demuxer must wait for the rest.
+      socket.write(bytes.subarray(0, 5));
+      setTimeout(() => socket.end(bytes.subarray(5)), 20);
+    };
+    const lines: string[] = [];
+    const result = await port().exec('c1', { argv: ['node', '-e', '1'], timeoutMs: 5000, onStdoutLine: (line) => lines.push(line) });
+    expect(result).toEqual({ exitCode: 3, stdout: 'first line\nsecond line\n', stderr: 'warning: oops\n' });
+    expect(lines).toEqual(['first line', 'second line']);
+  });
+
+  it('turns the events stream into timestamped events (daemon clock, from timeNano)', async () => {
+    routes['GET /events'] = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write(JSON.stringify({ Action: 'start', timeNano: 1_700_000_000_123_000_000, Actor: { Attributes: { name: 'x' } } }) + '\n');
+      res.write(JSON.stringify({ Action: 'health_status: healthy', time: 1_700_000_001, Actor: {} }).slice(0, 20));
+      setTimeout(() => res.write(JSON.stringify({ Action: 'health_status: healthy', time: 1_700_000_001, Actor: {} }).slice(20) + '\n'), 20);
+      // The stream stays open, as the daemon's does: only the abort ends it.
+    };
+    const abort = new AbortController();
+    const received: ContainerEvent[] = [];
+    for await (const event of port().containerEvents('c1', 1_699_999_000_000, { signal: abort.signal })) {
+      received.push(event);
+      if (received.length === 2) abort.abort();
+    }
+    expect(received).toEqual([
+      { action: 'start', timeMs: 1_700_000_000_123, attributes: { name: 'x' } },
+      { action: 'health_status: healthy', timeMs: 1_700_000_001_000, attributes: {} },
+    ]);
+    expect(seen.find((r) => r.startsWith('GET /events'))).toContain('since=1699999000');
+  });
+});
+
+describe('DockerodePort: cancellation', () => {
+  it('rejects a hung call promptly when its AbortSignal aborts', async () => {
+    routes['GET /containers/c1/json'] = () => undefined; // never answers
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('audit interrupted')), 50);
+    const began = performance.now();
+    await expect(port().inspectContainer('c1', { signal: abort.signal })).rejects.toThrow('audit interrupted');
+    // Expected ~50 ms; far more than 3× that for a loaded CI.
+    expect(performance.now() - began).toBeLessThan(2000);
+  });
+
+  it('stops waiting for an exit when the signal aborts', async () => {
+    routes['POST /containers/c1/wait'] = () => undefined;
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error('budget passed')), 50);
+    const began = performance.now();
+    await expect(port().waitForExit('c1', { signal: abort.signal })).rejects.toThrow('budget passed');
+    expect(performance.now() - began).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,169 @@
+// The three live probes' verdicts are pure functions of what the probe observed.
+import { describe, expect, it } from 'vitest';
+import type { CheckInput } from '../../src/checks/check.js';
+import { analyseDrain, gracefulDrain, judgeDrain } from '../../src/checks/graceful-drain.js';
+import { healthDetectsHang, judgeHang, recoveryBoundMs, unhealthyBoundMs } from '../../src/checks/health-detects-hang.js';
+import type { ClientEvent } from '../../src/checks/probes/drain-client.js';
+import { programMissing } from '../../src/checks/probes/shared.js';
+import { judgeZombies, zombieReaping } from '../../src/checks/zombie-reaping.js';
+import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
+import type { ProbeOutcome } from '../../src/lifecycle/probe.js';
+
+function input(probes: Record<string, ProbeOutcome>, over: Partial<LifecycleObservation> = {}): CheckInput {
+  return {
+    basics: {} as CheckInput['basics'],
+    settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false },
+    lifecycle: { containerId: 'c', timeline: [], logs: [], durationMs: 1, probes, ...over },
+  };
+}
+
+describe('zombie-reaping', () => {
+  const base = { kind: 'observed' as const, zombies: [], pid1: 'dumb-init -- node app.js', readAfterMs: 600 };
+  it('passes when every orphan is gone', () => {
+    const v = judgeZombies({ ...base, orphans: [{ pid: 20, state: 'gone' }, { pid: 21, state: 'gone' }, { pid: 22, state: 'gone' }] });
+    expect(v).toMatchObject({ status: 'pass', message: 'PID 1 "dumb-init -- node app.js" reaped all 3 orphaned processes' });
+  });
+  it('fails naming each zombie, its ppid and PID 1', () => {
+    const v = judgeZombies({
+      ...base,
+      pid1: 'node app.js',
+      orphans: [{ pid: 20, state: 'Z', ppid: 1, comm: 'node' }, { pid: 21, state: 'gone' }],
+      zombies: [{ pid: 20, ppid: 1, comm: 'node' }],
+    });
+    expect(v.status).toBe('fail');
+    expect(v.message).toBe('1 of 2 orphaned processes stayed zombies: pids 20 (ppid 1) in the container, not reaped by PID 1 "node app.js"');
+    expect(v.hint).toContain('dumb-init');
+  });
+  it('reports error, not a pass, when an orphan was still running', () => {
+    expect(judgeZombies({ ...base, orphans: [{ pid: 20, state: 'S', ppid: 1 }] }).status).toBe('error');
+  });
+  it('warns about other zombies in the container when the orphans were reaped', () => {
+    const v = judgeZombies({ ...base, orphans: [{ pid: 20, state: 'gone' }], zombies: [{ pid: 9, ppid: 7, comm: 'sh' }] });
+    expect(v.status).toBe('warn');
+    expect(v.message).toContain('9 sh, ppid 7');
+  });
+  it('skips with the reason when there is no node to exec', () => {
+    const v = zombieReaping.run(input({ 'zombie-reaping': { ran: true, value: { kind: 'unavailable', reason: 'there is no node to exec in the container' }, durationMs: 5 } }));
+    expect(v).toMatchObject({ status: 'skip', message: 'there is no node to exec in the container' });
+  });
+  it('reports error when the probe could not run, and when the app exited before it', () => {
+    expect(zombieReaping.run(input({ 'zombie-reaping': { ran: false, reason: 'the probe did not finish within its bound', durationMs: 30_000 } }))).toMatchObject({
+      status: 'error',
+      message: 'the probe could not run: the probe did not finish within its bound',
+    });
+    expect(zombieReaping.run(input({}, { exitedEarly: { exitCode: 1, afterMs: 300, oomKilled: false } })).status).toBe('error');
+  });
+  it('tells a missing program from a failure', () => {
+    expect(programMissing({ exitCode: 126, stdout: 'OCI runtime exec failed: exec: "node": executable file not found in $PATH', stderr: '' })).toBe(true);
+    expect(programMissing({ exitCode: 1, stdout: '', stderr: 'SyntaxError' })).toBe(false);
+  });
+});
+
+describe('health-detects-hang', () => {
+  const health = { intervalMs: 500, timeoutMs: 3000, retries: 3 };
+  it('bounds the wait by the retries, each probe taking up to its timeout, plus slack', () => {
+    expect(unhealthyBoundMs(health)).toBe(3 * 3500 + 3500 + 3000);
+    expect(recoveryBoundMs(health)).toBe(2 * 3500 + 3000);
+  });
+  it('passes when unhealthy while frozen and healthy again after', () => {
+    const v = judgeHang({ kind: 'observed', via: 'exec', frozenAtMs: 2000, unhealthyAtMs: 9500, resumedAtMs: 9600, healthyAgainAtMs: 10_400, health });
+    expect(v).toMatchObject({ status: 'pass', message: 'unhealthy 7.5 s after the app was frozen; healthy again 800 ms after SIGCONT' });
+  });
+  it('fails when the container stayed healthy while frozen', () => {
+    const v = judgeHang({ kind: 'observed', via: 'kill-api', frozenAtMs: 2000, resumedAtMs: 19_000, health });
+    expect(v.status).toBe('fail');
+    expect(v.message).toContain('SIGSTOP via the kill API');
+    expect(v.hint).toContain('HTTP');
+  });
+  it('warns when it noticed the hang but did not recover', () => {
+    expect(judgeHang({ kind: 'observed', via: 'exec', frozenAtMs: 0, unhealthyAtMs: 5000, resumedAtMs: 5100, health, recoveryBoundMs: 10_000 }).status).toBe('warn');
+  });
+  it('skips without a HEALTHCHECK and when the app never turned healthy', () => {
+    const noHealthcheck = healthDetectsHang.run(input({ 'health-detects-hang': { ran: true, value: { kind: 'unavailable', reason: 'the image declares no HEALTHCHECK (see the healthcheck check)' }, durationMs: 0 } }));
+    expect(noHealthcheck).toMatchObject({ status: 'skip', message: 'the image declares no HEALTHCHECK (see the healthcheck check)' });
+    expect(healthDetectsHang.run(input({ 'health-detects-hang': { ran: true, value: { kind: 'not-healthy' }, durationMs: 0 } })).status).toBe('skip');
+  });
+});
+
+describe('graceful-drain', () => {
+  const shutdown = (over: Partial<ShutdownObservation> = {}): ShutdownObservation => ({ signal: 'SIGTERM', budgetMs: 5000, killedAtBudget: false, exitedAfterMs: 120, exitCode: 0, oomKilled: false, ...over });
+  const setup: ClientEvent[] = [
+    { t: 5, e: 'sent', id: 1, s: 'idle-1' },
+    { t: 9, e: 'answered', id: 1, s: 'idle-1', status: 200 },
+    { t: 10, e: 'sent', id: 2, s: 'hot-1' },
+    { t: 12, e: 'answered', id: 2, s: 'hot-1', status: 200 },
+    { t: 100, e: 'ready', budgetMs: 5000 },
+  ];
+  const value = (events: ClientEvent[]) => ({ kind: 'observed' as const, port: 3000, path: '/', events: [...setup, ...events] });
+
+  it('passes when sockets get FIN and nothing sent is lost', () => {
+    const events: ClientEvent[] = [
+      { t: 102, e: 'fin', s: 'idle-1' },
+      { t: 103, e: 'fin', s: 'silent' },
+      { t: 104, e: 'fin', s: 'hot-1' },
+      { t: 150, e: 'refused', id: 3, s: 'hot', code: 'ECONNREFUSED' },
+      { t: 150, e: 'reset', s: 'hot-2', code: 'ECONNREFUSED' },
+    ];
+    const analysis = analyseDrain(value(events).events, 1);
+    expect(analysis.sockets).toEqual([
+      { socket: 'idle-1', fate: 'FIN', afterSignalMs: 1 },
+      { socket: 'hot-1', fate: 'FIN', afterSignalMs: 3 },
+      { socket: 'silent', fate: 'FIN', afterSignalMs: 2 },
+    ]);
+    expect(analysis.dropped).toEqual([]);
+    expect(judgeDrain(value(events), shutdown(), 1).status).toBe('pass');
+  });
+  it('fails when a request already sent got no response, keeping one cut off by the exit apart', () => {
+    const events: ClientEvent[] = [
+      { t: 90, e: 'sent', id: 3, s: 'inflight-1' },
+      { t: 91, e: 'sent', id: 4, s: 'inflight-2' },
+      { t: 150, e: 'dropped', id: 3, s: 'inflight-1', code: 'ECONNRESET' },
+    ];
+    const v = judgeDrain(value(events), shutdown(), 0);
+    expect(v.status).toBe('fail');
+    expect(v.evidence.dropped).toEqual([{ socket: 'inflight-1', id: 3, sentAfterSignalMs: -10, reason: 'ECONNRESET' }]);
+    expect(v.evidence.unobserved).toEqual([{ socket: 'inflight-2', id: 4, sentAfterSignalMs: -9 }]);
+  });
+  it('reports error, never a pass, when the exit ended the client before a request had an outcome', () => {
+    const v = judgeDrain(value([{ t: 90, e: 'sent', id: 3, s: 'inflight-1' }]), shutdown(), 0);
+    expect(v.status).toBe('error');
+  });
+  it('does not blame the app for resets caused by the SIGKILL at the budget', () => {
+    const events: ClientEvent[] = [
+      { t: 5000, e: 'sent', id: 3, s: 'hot-1' },
+      { t: 5110, e: 'dropped', id: 3, s: 'hot-1', code: 'ECONNRESET' },
+      { t: 4800, e: 'census', open: ['idle-1'], pending: 1 },
+    ];
+    const v = judgeDrain(value(events), shutdown({ killedAtBudget: true, exitedAfterMs: undefined }), 0);
+    expect(v.status).toBe('fail');
+    expect(v.evidence.dropped).toEqual([]);
+    expect(v.message).toContain('(idle-1)');
+  });
+  it('does not count the keep-alive race (a reset of a reused socket before any response byte) as a drop', () => {
+    const events: ClientEvent[] = [
+      { t: 103, e: 'sent', id: 3, s: 'hot-1' },
+      { t: 104, e: 'retryable', id: 3, s: 'hot-1', code: 'ECONNRESET' },
+    ];
+    const analysis = analyseDrain(value(events).events, 0);
+    expect(analysis).toMatchObject({ dropped: [], retryableResets: 1 });
+  });
+  it('fails when open keep-alive sockets held the app at the budget', () => {
+    const v = judgeDrain(value([{ t: 4800, e: 'census', open: ['idle-1', 'silent', 'hot-1'], pending: 0 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined, exitCode: 137 }), 0);
+    expect(v.status).toBe('fail');
+    expect(v.message).toContain('2 client connection(s) still open (idle-1, hot-1)');
+  });
+  it('warns when only the silent socket was open at the budget', () => {
+    const v = judgeDrain(value([{ t: 4800, e: 'census', open: ['silent'], pending: 0 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined }), 0);
+    expect(v.status).toBe('warn');
+    expect(v.hint).toContain("server.on('connection')");
+  });
+  it('skips with the reason when there is no port', () => {
+    const v = gracefulDrain.run(input({ 'graceful-drain': { ran: true, value: { kind: 'unavailable', reason: 'the image EXPOSEs no TCP port and no --port was given: there is nothing to send traffic to' }, durationMs: 0 } }));
+    expect(v).toMatchObject({ status: 'skip', message: expect.stringContaining('no --port') });
+  });
+  it('reports error when no traffic could be set up', () => {
+    const v = gracefulDrain.run(input({ 'graceful-drain': { ran: true, value: { kind: 'setup-failed', port: 8080, path: '/', events: [], message: 'no answer within 15000 ms' }, durationMs: 0 } }));
+    expect(v.status).toBe('error');
+    expect(v.hint).toContain('--port');
+  });
+});
