@@ -131,6 +131,19 @@ function floorOnce(image) {
   return elapsed;
 }
 
+/** The floor as a child process, so that several can run at once. */
+function floorAsync(image) {
+  const script = `id=$(docker run -d --label ${TAG} --health-interval=500ms "$1") || exit 1
+n=0; until [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ]; do n=$((n+1)); [ $n -gt 600 ] && exit 1; sleep 0.1; done
+docker stop "$id" >/dev/null`;
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn('sh', ['-c', script, 'floor', image], { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`floor of ${image} exited ${code}`))));
+  });
+}
+
 async function benchFloor(image) {
   floorOnce(image); // warm-up: page cache, daemon
   await auditOnce(image);
@@ -159,6 +172,17 @@ async function benchConcurrent(images) {
   const verdicts = Object.fromEntries(images.map((i) => [i, new Set()]));
   const key = (v) => JSON.stringify(v, Object.keys(v).sort());
   await Promise.all(images.map((i) => auditOnce(i))); // warm-up
+  // What Docker itself does with 4 at once: the same floor as in 1., alone and 4 together.
+  const floorAlone = Object.fromEntries(images.map((i) => [i, []]));
+  const floorTogether = [];
+  for (let r = 0; r < rounds; r++) {
+    for (const image of images) floorAlone[image].push(await floorAsync(image));
+    const start = performance.now();
+    await Promise.all(images.map((i) => floorAsync(i)));
+    floorTogether.push(performance.now() - start);
+    for (const id of docker('ps', '-aq', '--filter', `label=${TAG}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
+  }
+  const floorLongest = Math.max(...images.map((i) => median(floorAlone[i])));
   for (let r = 0; r < rounds; r++) {
     for (const image of images) {
       const a = await auditOnce(image);
@@ -173,7 +197,7 @@ async function benchConcurrent(images) {
   }
   const longest = Math.max(...images.map((i) => median(alone[i])));
   const identical = images.every((i) => verdicts[i].size === 1);
-  return { alone, together, longest, ratio: median(together) / longest, identical, verdicts };
+  return { alone, together, longest, ratio: median(together) / longest, identical, verdicts, floorLongest, floorTogether, floorRatio: median(floorTogether) / floorLongest };
 }
 
 // ---- 3. peak RSS ----------------------------------------------------------------------------------
@@ -239,6 +263,7 @@ try {
     out(`2. concurrent — 4 images, ${rounds} rounds, on ${os.cpus().length} cores`);
     for (const i of images) out(`   alone ${i}: ${spread(c.alone[i])}; verdicts ${[...c.verdicts[i]].join(' | ')}`);
     out(`   4 at once: ${spread(c.together)}`);
+    out(`   for comparison, plain Docker: 4 floors at once ${spread(c.floorTogether)} = ${c.floorRatio.toFixed(2)}× the longest single floor (${sec(c.floorLongest)} s)`);
     out(`   ratio ${c.ratio.toFixed(2)}× the longest single audit (${sec(c.longest)} s); target ≤ ${TARGET.concurrent}×: ${c.ratio <= TARGET.concurrent ? 'met' : 'NOT met'}; verdicts ${c.identical ? 'identical alone and together' : 'DIFFER between runs'}`);
   }
 

@@ -78,6 +78,10 @@ export const healthcheck: Check = {
       case 'exited':
         return verdict('fail', `the app exited with code ${life.exitedEarly?.exitCode ?? '?'} before it was healthy${lastLogLine(life)}`, evidence, 'The app crashed at start: see its log lines (a missing variable? pass it with --env).');
       default: {
+        if (!health.probes.length && !timeline.length) {
+          // Docker logs every probe, a timed-out one too: an empty log means the engine ran none.
+          return verdict('error', `no health probe ran within ${formatMs(health.cappedAtMs ?? health.deadlineMs)}: the engine does not run this image's HEALTHCHECK (Podman without systemd timers does not), so health could not be observed`, evidence);
+        }
         const bound = health.cappedAtMs !== undefined
           ? `within --health-timeout (${formatMs(health.cappedAtMs)}; the image's own deadline is ${formatMs(health.deadlineMs)})`
           : `after ${formatMs(health.deadlineMs)} (deadline from the image's own timings)`;

@@ -135,9 +135,13 @@ export const secrets: Check = {
   needs: ['image'],
   help: 'Use BuildKit secret mounts (`RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`) for registry tokens, keep .env files and keys out of the context with .dockerignore, and pass secrets at run time.',
   observe: observeSecrets,
-  run({ observed }) {
+  run({ observed, basics }) {
     const o = observed as SecretsObservation;
     const evidence = { findings: o.findings, layers: o.layers, layerBytes: o.layerBytes, filesRead: o.filesRead, scanMs: o.durationMs };
+    if (!o.findings.length && o.layerBytes === 0 && basics.image.sizeBytes > 0) {
+      // An export whose layers we could not recognise is not a clean image: nothing was looked at.
+      return verdict('error', `could not read any layer of the image export (${o.layers} layers recognised): the layers were not scanned`, evidence);
+    }
     if (!o.findings.length) {
       return verdict('pass', `no credentials in ${o.layers} layers (${formatBytes(o.layerBytes)} streamed, ${o.filesRead} candidate files read) nor in the config's ENV and build args`, evidence);
     }

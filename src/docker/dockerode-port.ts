@@ -175,7 +175,7 @@ export class DockerodePort implements DockerPort {
       }
       const e = err as DockerodeError;
       if (isConnectionError(e)) throw toAuditError(err, 'building');
-      throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`);
+      throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`, e.statusCode);
     }
     if (outcome.error !== undefined) {
       const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';

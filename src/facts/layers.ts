@@ -126,7 +126,8 @@ export async function walkImageExport(exported: Readable, options: WalkOptions):
       );
       return;
     }
-    if (name.endsWith('/layer.tar') || name.startsWith('blobs/')) {
+    // docker save: <id>/layer.tar; OCI: blobs/sha256/<digest>; podman: <digest>.tar at the top level.
+    if (name.endsWith('/layer.tar') || name.startsWith('blobs/') || /^[0-9a-f]{64}\.tar$/.test(name)) {
       layerBytes += size;
       walkLayer(name, stream as unknown as AsyncIterable<Uint8Array>, options).then(() => next(), (err) => next(err));
       return;

@@ -19,7 +19,10 @@ export interface ImageBuildRequest extends Omit<BuildRequest, 'builder' | 'timeo
 
 /** An error of a daemon that cannot build with BuildKit at all (as opposed to a failing Dockerfile). */
 function isBuildKitUnavailable(err: unknown): boolean {
-  return !(err instanceof BuildFailedError) && /buildkit|session/i.test((err as Error).message);
+  // Docker without BuildKit names it or its session; Podman answers POST /session with a bare 404.
+  if (err instanceof BuildFailedError) return false;
+  const e = err as Error & { statusCode?: number };
+  return /buildkit|session/i.test(e.message) || (e.statusCode === 404 && /not found/i.test(e.message));
 }
 
 export async function buildImage(docker: DockerPort, request: ImageBuildRequest): Promise<BuildResult> {

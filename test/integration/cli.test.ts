@@ -24,17 +24,20 @@ describe('image-audit on the compliant fixture with --format json --output', () 
   });
   it('exits 0 when nothing failed', () => expect(run.code, run.stderr).toBe(0));
   it('writes one JSON document of the documented shape', () => {
-    // The documented shape, plus `source` (what was built) and per check `location` (its Dockerfile line).
-    expect(Object.keys(report).sort()).toEqual(['checks', 'durationMs', 'image', 'source', 'summary', 'target']);
+    // The documented shape, plus `source` (what was built), `observed` (timeline, layers, limits) and per
+    // check `location` (its Dockerfile line) and `doc` (its page).
+    expect(Object.keys(report).sort()).toEqual(['checks', 'durationMs', 'image', 'observed', 'source', 'summary', 'target']);
+    expect(Object.keys(report.observed!).sort()).toEqual(['layers', 'limits', 'timeline']);
+    expect(report.observed!.limits).toEqual({ sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, healthTimeoutMs: 120_000, memoryBytes: 2 ** 30, pidsLimit: 512, network: 'bridge' });
     expect(Object.keys(report.image).sort()).toEqual(['id', 'sizeBytes', 'tags']);
     expect(report.source).toEqual({ contextDir: SERVICE_DIR, dockerfile: 'Dockerfile' });
-    for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['durationMs', 'evidence', 'id', 'location', 'message', 'status', 'title']);
+    for (const c of report.checks) expect(Object.keys(c).sort()).toEqual(['doc', 'durationMs', 'evidence', 'id', 'location', 'message', 'status', 'title']);
     expect(Object.keys(report.summary).sort()).toEqual(['error', 'fail', 'pass', 'skip', 'waived', 'warn']);
     expect(report.target).toBe(SERVICE_DIR);
   });
   it('prints the terminal summary on stderr when the report goes to a file', () => {
     expect(run.stdout).toBe('');
-    expect(run.stderr).toContain('6 checks: 6 pass, 0 fail');
+    expect(run.stderr).toContain('10 checks: 10 pass, 0 fail');
   });
 });
 

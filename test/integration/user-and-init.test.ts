@@ -79,6 +79,10 @@ describe('the no-shell fixture (FROM scratch: node, its libraries, dumb-init, US
       'healthcheck:pass',
       'no-dev-dependencies:pass',
       'size-budget:pass',
+      'zombie-reaping:pass',
+      'secrets:pass',
+      'engines-node:pass',
+      'node-env:pass',
     ]);
   });
   it('passes non-root-user for a numeric uid with no passwd entry and notes gid 0', () => {

@@ -86,9 +86,16 @@ describe('healthcheck', () => {
   });
 
   it('fails a probe still starting when --health-timeout caps the wait, naming both bounds', async () => {
-    const v = await verdictFor({}, 3000);
+    const healthLog = [{ start: '2026-01-01T00:00:01Z', end: '2026-01-01T00:00:02Z', exitCode: 1, output: 'connect ECONNREFUSED 127.0.0.1:3000' }];
+    const v = await verdictFor({ healthLog }, 3000);
     expect(v.status).toBe('fail');
-    expect(v.message).toBe("still not healthy within --health-timeout (3.0 s; the image's own deadline is 50.0 s)");
+    expect(v.message).toBe(`still not healthy within --health-timeout (3.0 s; the image's own deadline is 50.0 s); probe said: "connect ECONNREFUSED 127.0.0.1:3000"`);
+  });
+
+  it('errors when the engine ran no probe at all (Podman without systemd): health was not observed', async () => {
+    const v = await verdictFor({}, 3000);
+    expect(v.status).toBe('error');
+    expect(v.message).toMatch(/^no health probe ran within 3.0 s: the engine does not run this image's HEALTHCHECK/);
   });
 
   it('fails unhealthy at --health-timeout when that comes first', async () => {
