@@ -179,10 +179,10 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
         lifecycleSkipped = 'the image has no CMD or ENTRYPOINT: there is nothing to run';
         return undefined;
       }
-      daemon = await daemonInfo;
-      const runtimeUnavailable = daemon?.userns || daemon?.rootless
-        ? `the daemon runs ${daemon.userns ? 'with user namespaces' : 'rootless'}: uids seen from the host are not the container's`
-        : undefined;
+      // The daemon's nature matters only once the app is up: it is not waited for before the create.
+      const runtimeUnavailable = daemonInfo.then((info) =>
+        info?.userns || info?.rootless ? `the daemon runs ${info.userns ? 'with user namespaces' : 'rootless'}: uids seen from the host are not the container's` : undefined,
+      );
       const healthcheck = config.healthcheck;
       const containerId = await docker.createContainer({
         image: basics.image.id,
@@ -258,6 +258,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
         throw err;
       });
     [files, lifecycle] = await Promise.all([guard(gatherFiles()), guard(runLifecycle()), guard(runObservers())]).then(([f, l]) => [f, l] as const);
+    if (lifecycle) daemon = await daemonInfo;
   } finally {
     await reaper.release();
     await reaped;

@@ -250,8 +250,15 @@ function progress() {
     if (tty && shown) process.stderr.write(`\r${' '.repeat(shown)}\r`);
     shown = 0;
   };
+  // Without a terminal (CI logs), a line at most every 10 s, so a long health wait is never silent.
+  let lastLogged = performance.now();
   const status = (line: string) => {
-    if (!tty) return;
+    if (!tty) {
+      if (performance.now() - lastLogged < 10_000) return;
+      lastLogged = performance.now();
+      process.stderr.write(`image-audit: ${sanitizeForTerminal(line, MAX_MESSAGE_CHARS)}\n`);
+      return;
+    }
     const text = sanitizeForTerminal(line, (process.stderr.columns || 100) - 1);
     process.stderr.write(`\r${text.padEnd(shown)}`);
     shown = text.length;

@@ -105,21 +105,21 @@ export class DockerodePort implements DockerPort {
   }
 
   async ping(): Promise<void> {
+    // The request itself is aborted at the bound, so a silent daemon leaves no socket open behind us.
+    const bound = AbortSignal.timeout(PING_BOUND_MS);
+    const noAnswer = () =>
+      new DaemonUnreachableError(`Docker daemon unreachable at ${daemonAddress()}: no answer within ${PING_BOUND_MS / 1000} s`);
     let answered: { value: unknown } | undefined;
     try {
-      // The request itself is aborted at the bound, so a silent daemon leaves no socket open behind us.
-      answered = await withinMs((this.docker.ping as (options: object) => Promise<unknown>)({ abortSignal: AbortSignal.timeout(PING_BOUND_MS) }), PING_BOUND_MS);
+      answered = await withinMs((this.docker.ping as (options: object) => Promise<unknown>)({ abortSignal: bound }), PING_BOUND_MS + 100);
     } catch (err) {
+      if (bound.aborted) throw noAnswer();
       const e = err as DockerodeError;
       throw new DaemonUnreachableError(`Docker daemon unreachable at ${daemonAddress()}: ${e.code ?? apiMessage(e)}`, [
         'Start Docker (or scripts/ensure-docker.sh), or point DOCKER_HOST at a running engine.',
       ]);
     }
-    if (!answered) {
-      throw new DaemonUnreachableError(
-        `Docker daemon unreachable at ${daemonAddress()}: no answer within ${PING_BOUND_MS / 1000} s`,
-      );
-    }
+    if (!answered) throw noAnswer();
   }
 
   async info(): Promise<DaemonInfo> {

@@ -1,6 +1,6 @@
 // Baseline against candidate: the regressions the release gate measures. Pure: two reports in,
 // findings out.
-import type { GateThresholds } from '../config/load.js';
+import type { GateThresholds } from './thresholds.js';
 import { CHECKS } from '../checks/registry.js';
 import type { AuditReport, CheckId } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';

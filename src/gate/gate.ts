@@ -1,7 +1,7 @@
 // The release gate: audit the candidate and its baseline (the previous release), compare, and answer
 // "may this image ship?".
 import { audit, type AuditDependencies } from '../audit.js';
-import { DEFAULT_GATE, type GateThresholds } from '../config/load.js';
+import { DEFAULT_GATE, type GateThresholds } from './thresholds.js';
 import { DockerodePort } from '../docker/dockerode-port.js';
 import type { AuditOptions, AuditReport } from '../types.js';
 import { previousRelease } from './baseline.js';

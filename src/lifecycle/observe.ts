@@ -67,8 +67,8 @@ export interface ObserveOptions {
   healthTimeoutMs: number;
   /** Read the app from inside the container (a check needs it). */
   runtime: boolean;
-  /** Why the runtime cannot be read here (e.g. a userns daemon), if so. */
-  runtimeUnavailable?: string;
+  /** Why the runtime cannot be read here (e.g. a userns daemon), if so; awaited only when needed. */
+  runtimeUnavailable?: string | Promise<string | undefined>;
   probes: Array<{ id: string; probe: LiveProbe }>;
   probeSettings: ProbeSettings;
   signal: AbortSignal;
@@ -116,6 +116,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     const exitedNow = async () => {
       const state = await docker.inspectContainer(containerId, { signal });
       if (state.running) return false;
+      throwIfStoppedFromOutside(watch);
       noteExit(state);
       return true;
     };
@@ -164,8 +165,9 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     timeline.push({ atMs: stable.atMs, event: 'processes', detail: `${stable.tree.all.length} processes${stable.stable ? '' : ', still changing'}` });
 
     // Phase 3: the app from inside, for the checks that need it.
+    const unavailable = opts.runtime ? await opts.runtimeUnavailable : undefined;
     if (opts.runtime && stable.tree.app) {
-      if (opts.runtimeUnavailable) observation.runtimeError = opts.runtimeUnavailable;
+      if (unavailable) observation.runtimeError = unavailable;
       else {
         try {
           observation.runtime = await observeRuntime(docker, containerId, stable.tree.app, signal);
@@ -259,6 +261,21 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     observation.durationMs = at();
     timeline.sort((a, b) => a.atMs - b.atMs);
     return observation;
+  }
+}
+
+/** Signals that stop a container (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGTERM), by number as events give them. */
+const STOPPING = new Set(['1', '2', '3', '9', '15', 'SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGKILL', 'SIGTERM']);
+
+/**
+ * Before our own stop signal, a kill that stops the container was sent by someone else: the daemon
+ * shutting down (a restart), or a person running `docker stop`. The exit that follows says nothing
+ * about the app, so no verdict may be drawn from it.
+ */
+function throwIfStoppedFromOutside(watch: ContainerWatch): void {
+  const kill = watch.kills.find((k) => STOPPING.has(k.attributes.signal ?? ''));
+  if (kill) {
+    throw new ContainerError(`the audited container was stopped from outside the audit (signal ${kill.attributes.signal}: a daemon restart or a \`docker stop\`?); nothing can be concluded from its exit`);
   }
 }
 

@@ -8,7 +8,7 @@ import { DockerodePort } from '../../src/docker/dockerode-port.js';
 import { HOST_LABEL, LABEL, PID_LABEL } from '../../src/docker/reaper.js';
 import { AuditInterruptedError } from '../../src/errors.js';
 import type { AuditReport } from '../../src/types.js';
-import { startCli } from '../support/cli.js';
+import { runCli, startCli } from '../support/cli.js';
 import { auditFixture, check } from '../support/fixtures.js';
 
 const docker = new DockerodePort();
@@ -74,5 +74,15 @@ describe('an audit aborted through its AbortSignal', () => {
     expect(Date.now() - began).toBeLessThan(20_000);
     const labelled = execFileSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`, '--filter', `label=${PID_LABEL}=${process.pid}`], { encoding: 'utf8' }).trim();
     expect(labelled).toBe('');
+  }, 120_000);
+});
+
+describe('a long health wait in a CI log (stderr is not a terminal)', () => {
+  it('prints a progress line at least every 10 s, and the verdict', async () => {
+    const first = await auditFixture('broken-healthcheck', { only: ['size-budget'] });
+    const run = await runCli([first.image.id, '--only', 'healthcheck']);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toMatch(/^image-audit: waiting for healthy, \d+\.\d s of 22 s$/m);
+    expect(run.stdout).toMatch(/FAIL\s+healthcheck\s+unhealthy from/);
   }, 120_000);
 });
