@@ -129,10 +129,13 @@ if (hashbang && !bundled.startsWith(`${hashbang}\n${headerLines.join('\n')}`)) {
   throw new Error(`the bundle lost its first lines (${hashbang} and the header of src/cli/main.ts)`);
 }
 
-// dockerode reads its .proto files from __dirname/proto: the bundle's folder.
+// dockerode reads its .proto files from __dirname/proto: the folder of whichever bundle file holds
+// dockerode's code — the entry, or a chunk when a dynamic import (the build context) pulled it there.
 const protoDir = path.join(path.dirname(requireHere.resolve('dockerode/package.json')), 'lib/proto');
-mkdirSync(path.join(out, 'cli/proto'), { recursive: true });
-for (const file of readdirSync(protoDir)) if (file.endsWith('.proto')) copyFileSync(path.join(protoDir, file), path.join(out, 'cli/proto', file));
+for (const dir of ['cli/proto', 'cli/chunks/proto']) {
+  mkdirSync(path.join(out, dir), { recursive: true });
+  for (const file of readdirSync(protoDir)) if (file.endsWith('.proto')) copyFileSync(path.join(protoDir, file), path.join(out, dir, file));
+}
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
 console.error(`build: CLI bundled into ${path.relative(root, path.join(out, 'cli/main.js'))} (${(bytes / 1024).toFixed(0)} KiB with its map)`);
