@@ -7,7 +7,7 @@
 //   3. rss: the peak resident memory of an audit of a 1.8 GB image whose node_modules holds a 700 MB
 //      file, in a dev-only package so the audit measures it (target < 150 MB).
 //
-//   node bench/audit-vs-floor.mjs [--runs N] [--rounds N] [--only floor,concurrent,rss] [--bin PATH | --install]
+//   node bench/audit-vs-floor.mjs [--runs N] [--rounds N] [--only floor,concurrent,rss] [--checks IDS] [--bin PATH | --install]
 //
 // --bin: the CLI to time (default: dist/cli/main.js, as `npm run build` makes it). --install: `npm pack`
 // the current dist and install the tarball in a temporary folder, then time that installed bin.
@@ -27,6 +27,8 @@ const arg = (name, fallback) => {
 const runs = Number(arg('--runs', 15));
 const rounds = Number(arg('--rounds', 5));
 const only = new Set(arg('--only', 'floor,concurrent,rss').split(','));
+// --checks IDS: audit only these checks (e.g. the six lifecycle checks of the engine target); default: all default checks.
+const checks = arg('--checks', undefined);
 const TAG = 'image-audit-bench';
 const FIXTURES = path.join(root, 'fixtures/service');
 const TARGET = { floor: 1.1, concurrent: 1.5, rssMiB: 150 };
@@ -68,7 +70,7 @@ const cli = (args) => (bin.endsWith('.js') ? [process.execPath, [bin, ...args]] 
 /** One audit as a child process: wall time, exit code, verdicts, and its peak RSS when GNU time is there. */
 function auditOnce(image, { rss = false } = {}) {
   return new Promise((resolve, reject) => {
-    const [cmd, args] = cli([image, '--format', 'json']);
+    const [cmd, args] = cli([image, '--format', 'json', ...(checks ? ['--only', checks] : [])]);
     const timeFile = rss ? path.join(os.tmpdir(), `image-audit-bench-${process.pid}-${Math.random().toString(36).slice(2)}.time`) : undefined;
     const [command, argv] = rss ? ['/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
     const start = performance.now();

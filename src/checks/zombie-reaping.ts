@@ -8,18 +8,23 @@ import { lineWriter, required, verdict, type Check } from './check.js';
 import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/shared.js';
 
 const ORPHANS = 3;
-const ORPHAN_LIFE_MS = 300;
-const POLL_MS = 250;
+const ORPHAN_LIFE_MS = 150;
+const POLL_MS = 100;
 const SETTLE_BOUND_MS = 5000;
 
-// Spawns one detached grandchild living ORPHAN_LIFE_MS, prints its pid and start time (field 22 of
-// /proc/<pid>/stat, so a recycled pid is not mistaken for it), and exits before the grandchild does.
+// Spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and start times (field
+// 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits before they do: one exec
+// makes all the orphans.
 const SPAWN = String.raw`
 const cp = require('child_process'), fs = require('fs');
-const child = cp.spawn(process.execPath, ['-e', 'setTimeout(() => {}, ' + Number(process.argv[1]) + ')'], { detached: true, stdio: 'ignore' });
-let start;
-try { const s = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8'); start = s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch {}
-process.stdout.write(JSON.stringify({ pid: child.pid, start }) + '\n');
+const out = [];
+for (let i = 0; i < Number(process.argv[2]); i++) {
+  const child = cp.spawn(process.execPath, ['-e', 'setTimeout(() => {}, ' + Number(process.argv[1]) + ')'], { detached: true, stdio: 'ignore' });
+  let start;
+  try { const s = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8'); start = s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch {}
+  out.push({ pid: child.pid, start });
+}
+process.stdout.write(JSON.stringify(out) + '\n');
 process.exit(0);
 `;
 
@@ -65,10 +70,9 @@ export interface ZombieProbeValue {
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
 
 async function provokeOrphans(context: LiveContext): Promise<ZombieProbeValue | Unavailable> {
-  const spawned = await Promise.all(Array.from({ length: ORPHANS }, () => execNode(context, SPAWN, [String(ORPHAN_LIFE_MS)])));
-  const missing = spawned.find(isUnavailable);
-  if (missing) return missing;
-  const orphans = spawned.map((run) => lastJson<{ pid: number; start?: string }>((run as { stdout: string }).stdout));
+  const spawned = await execNode(context, SPAWN, [String(ORPHAN_LIFE_MS), String(ORPHANS)]);
+  if (isUnavailable(spawned)) return spawned;
+  const orphans = lastJson<Array<{ pid: number; start?: string }>>(spawned.stdout);
   context.record('zombie-probe', `spawned orphans ${orphans.map((o) => o.pid).join(', ')} (pids in the container)`);
   const began = context.clock.now();
   await sleep(ORPHAN_LIFE_MS + POLL_MS, context.signal);
@@ -86,6 +90,8 @@ async function provokeOrphans(context: LiveContext): Promise<ZombieProbeValue | 
 
 export const zombieProbe: LiveProbe<ZombieProbeValue | Unavailable> = {
   timeoutMs: 30_000,
+  // PID 1's reaping does not depend on the app being up: the probe overlaps the wait for it.
+  duringStartup: true,
   whileUp: provokeOrphans,
 };
 

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import type { AuditOptions, CheckId, Waiver } from '../types.js';
+import type { AuditOptions } from '../types.js';
 import { waiverProblems } from '../checks/waivers.js';
 import { DurationTooLongError, parseDuration, parseSize } from '../units.js';
 import { readEnvFile } from './env-file.js';
@@ -15,32 +15,33 @@ import { DEFAULT_GATE, type GateThresholds } from '../gate/thresholds.js';
 
 export const CONFIG_FILE = 'image-audit.config.json';
 
-// The gate's thresholds and their defaults belong to src/gate/ (its own types); they stay here until
-// that module takes them, and src/gate/ imports them from here meanwhile.
 // The gate's own thresholds type and defaults live with the gate; the config only reads them.
 export { DEFAULT_GATE, type GateThresholds } from '../gate/thresholds.js';
 
-export interface RawConfig {
-  sizeBudget?: string | number;
-  shutdownBudget?: string | number;
-  init?: string[];
-  only?: CheckId[];
-  skip?: CheckId[];
-  dockerfile?: string;
-  target?: string;
-  buildArgs?: Record<string, string>;
+/** The config file's keys: the audit options it may set (by the same names), an env file and the gate's thresholds. */
+export type RawConfig = Pick<
+  AuditOptions,
+  | 'sizeBudget'
+  | 'shutdownBudget'
+  | 'init'
+  | 'only'
+  | 'skip'
+  | 'dockerfile'
+  | 'target'
+  | 'buildArgs'
+  | 'buildTimeout'
+  | 'healthTimeout'
+  | 'memory'
+  | 'pidsLimit'
+  | 'network'
+  | 'port'
+  | 'drainPath'
+  | 'deep'
+  | 'waivers'
+> & {
   envFile?: string;
-  buildTimeout?: string | number;
-  healthTimeout?: string | number;
-  memory?: string | number;
-  pidsLimit?: number;
-  network?: string;
-  port?: number;
-  drainPath?: string;
-  deep?: boolean;
-  waivers?: Waiver[];
   gate?: Partial<Record<keyof GateThresholds, string | number>>;
-}
+};
 
 export interface LoadedConfig {
   /** Where it came from, e.g. "/srv/app/image-audit.config.json" or "/srv/app/package.json#imageAudit". */

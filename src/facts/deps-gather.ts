@@ -115,8 +115,13 @@ export async function gatherDevDependencies(
   const facts: DevDependencyFacts = { app, installed: [], notes, readErrors };
   if (app.pnp && !app.installRoot) return facts;
 
-  // The app's manifest: the image's own, else the build context's.
-  let manifest = parseManifest(app.packageJson ? await readText(app.packageJson) : undefined);
+  // The app's manifest (the image's own, else the build context's) and the installed trees are read
+  // side by side: each archive read costs the daemon a helper process, so they overlap.
+  const manifestText = app.packageJson ? readText(app.packageJson) : Promise.resolve(undefined);
+  manifestText.catch(() => undefined);
+  const tree: InstalledTree = emptyTree();
+  await readInstalledTrees();
+  let manifest = parseManifest(await manifestText);
   if (manifest) facts.manifestFrom = `image: ${app.packageJson}`;
   const contextManifestFile = contextDir ? findInContext(contextDir, manifest) : undefined;
   if (!manifest && contextManifestFile && contextDir) {
@@ -126,18 +131,19 @@ export async function gatherDevDependencies(
   const appDir = app.packageJson ? posix.dirname(app.packageJson) : app.startDir;
 
   // The installed trees, nearest first: one archive each.
-  const tree: InstalledTree = emptyTree();
-  for (const root of app.installRoots) {
-    const dir = root === '/' ? '/node_modules' : `${root}/node_modules`;
-    await twice(
-      async () => {
-        const stream = await docker.archive(containerId, dir, { signal });
-        if (stream) await addArchive(tree, dir, stream, signal);
-      },
-      signal,
-      readErrors,
-      `reading ${dir}`,
-    );
+  async function readInstalledTrees(): Promise<void> {
+    for (const root of app.installRoots) {
+      const dir = root === '/' ? '/node_modules' : `${root}/node_modules`;
+      await twice(
+        async () => {
+          const stream = await docker.archive(containerId, dir, { signal });
+          if (stream) await addArchive(tree, dir, stream, signal);
+        },
+        signal,
+        readErrors,
+        `reading ${dir}`,
+      );
+    }
   }
 
   // Workspace packages linked from outside node_modules: their package.json (and own node_modules).

@@ -76,16 +76,17 @@ export async function gatherFileFacts(
   contextDir: string | undefined,
   signal?: AbortSignal,
 ): Promise<FileFacts> {
-  const [passwdText, groupText] = await Promise.all([
+  // Side by side: every archive read costs the daemon a helper process, so the reads overlap.
+  const [passwdText, groupText, devDependencies] = await Promise.all([
     readText(docker, containerId, '/etc/passwd', signal),
     readText(docker, containerId, '/etc/group', signal),
+    gatherDevDependencies(docker, containerId, basics, contextDir, signal),
   ]);
   const user = resolveUser(
     basics.image.config.user,
     passwdText === undefined ? undefined : parsePasswd(passwdText),
     groupText === undefined ? undefined : parseGroup(groupText),
   );
-  const devDependencies = await gatherDevDependencies(docker, containerId, basics, contextDir, signal);
   return { user, hasPasswd: passwdText !== undefined, devDependencies };
 }
 

@@ -10,7 +10,7 @@ import { cutLine } from './text.js';
 import { waitUntilHealthy, type HealthObservation } from './health-wait.js';
 import type { LiveContext, LiveProbe, ProbeOutcome, ProbeSettings } from './probe.js';
 import { ProcessTable } from './process-table.js';
-import type { ProcessTree } from './process-tree.js';
+import { buildProcessTree, type ProcessTree } from './process-tree.js';
 import { observeRuntime, type AppRuntime } from './runtime.js';
 import { measureShutdown, type ShutdownObservation } from './shutdown.js';
 
@@ -49,6 +49,8 @@ export interface LifecycleObservation {
   runtimeError?: string;
   /** When the probes started (ms since start): health transitions after this are the probes' doing. */
   probesStartedAtMs?: number;
+  /** When the probes that run alongside the wait for "up" started (they do not touch health). */
+  earlyProbesStartedAtMs?: number;
   /** When the stop signal was sent (ms since start): transitions after it are the shutdown's. */
   stopSignalAtMs?: number;
   probes: Record<string, ProbeOutcome>;
@@ -93,6 +95,9 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
 
   const watch = watchContainer(docker, containerId, signal);
   let startedAtMs = Date.now();
+  // Probes started alongside the wait for "up": stopped and awaited whenever the observation ends.
+  const earlyAbort = new AbortController();
+  let earlyRuns: Array<Promise<void>> = [];
   try {
     try {
       await docker.startContainer(containerId);
@@ -120,6 +125,40 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       noteExit(state);
       return true;
     };
+
+    // Probes that need only a running container start now, alongside the wait for "up".
+    const liveContext = (probeSignal: AbortSignal, processes: ProcessTree): LiveContext => ({
+      containerId,
+      docker,
+      signal: probeSignal,
+      clock,
+      basics: opts.basics,
+      processes,
+      runtime: observation.runtime,
+      health: observation.health,
+      watch,
+      settings: opts.probeSettings,
+      exec: (argv, options = {}) => docker.exec(containerId, { timeoutMs: 15_000, ...options, argv, signal: probeSignal }),
+      record,
+      atMs: at,
+    });
+    const bound = (ms: number) => AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+    const early = opts.probes.filter(({ probe }) => probe.duringStartup && probe.whileUp);
+    earlyRuns = early.map(({ id, probe }) => {
+      const run = runProbe(
+        async () => {
+          const rows = await docker.processes(containerId, { signal });
+          const tree = buildProcessTree(rows, started.pid);
+          if (!tree) throw new Error('the container had no process to start from');
+          return probe.whileUp!(liveContext(AbortSignal.any([bound(probe.timeoutMs), earlyAbort.signal]), tree));
+        },
+        clock,
+        signal,
+      ).then((outcome) => void (observation.probes[id] = outcome));
+      run.catch(() => undefined);
+      return run;
+    });
+    if (early.length) observation.earlyProbesStartedAtMs = at();
 
     // Phase 1: up.
     if (opts.healthcheck) {
@@ -180,29 +219,13 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     } else if (opts.runtime) observation.runtimeError = 'no node process was found in the container';
 
     // Phase 4: probes while up, one after another, each bounded.
-    const context = (probeSignal: AbortSignal): LiveContext => ({
-      containerId,
-      docker,
-      signal: probeSignal,
-      clock,
-      basics: opts.basics,
-      processes: stable.tree,
-      runtime: observation.runtime,
-      health: observation.health,
-      watch,
-      settings: opts.probeSettings,
-      exec: (argv, options = {}) => docker.exec(containerId, { timeoutMs: 15_000, ...options, argv, signal: probeSignal }),
-      record,
-      atMs: at,
-    });
-    if (opts.probes.length) observation.probesStartedAtMs = at();
+    const context = (probeSignal: AbortSignal): LiveContext => ({ ...liveContext(probeSignal, stable.tree), runtime: observation.runtime, health: observation.health });
+    await Promise.all(earlyRuns);
+    if (opts.probes.some(({ probe }) => !probe.duringStartup)) observation.probesStartedAtMs = at();
     for (const { id, probe } of opts.probes) {
-      if (!probe.whileUp) continue;
+      if (!probe.whileUp || probe.duringStartup) continue;
       status(`probing ${id}`);
       observation.probes[id] = await runProbe(() => probe.whileUp!(context(bound(probe.timeoutMs))), clock, signal);
-      function bound(ms: number) {
-        return AbortSignal.any([signal, AbortSignal.timeout(ms)]);
-      }
     }
     if (watch.died && (await exitedNow())) return await finish();
 
@@ -242,6 +265,11 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
   }
 
   async function finish(): Promise<LifecycleObservation> {
+    if (earlyRuns.length) {
+      // The app stopped first: a probe still running has nothing left to observe.
+      earlyAbort.abort(new Error('the container stopped before the probe finished'));
+      await Promise.allSettled(earlyRuns);
+    }
     if (signal.aborted) throw signal.reason;
     // Health transitions after "up" (a flapping probe, the probes' doing, the shutdown) are kept too.
     const health = observation.health;

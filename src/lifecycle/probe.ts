@@ -43,6 +43,12 @@ export interface LiveProbe<R = unknown> {
   timeoutMs: number;
   /** Runs once the app is up, before the stop signal; probes run one after another. */
   whileUp?(context: LiveContext): Promise<R>;
+  /**
+   * Run `whileUp` as soon as the container runs, alongside the wait for "up" (for probes that need only
+   * a running container, not the app: they then cost no time of their own). `processes` is then the
+   * first sample, which may not show the app yet.
+   */
+  duringStartup?: boolean;
   /** Arms before the stop signal (e.g. opens connections); the function it returns collects after the exit. */
   aroundStop?(context: LiveContext): Promise<() => Promise<R>>;
 }

@@ -2,7 +2,7 @@
 // report of a failing fixture whose log carries markup; the DOM it dumps must hold every check, the
 // timeline and the layer chart, and nothing the app printed may have become an element or run.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

@@ -1,21 +1,10 @@
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { audit } from '../../src/audit.js';
-import { DockerodePort } from '../../src/docker/dockerode-port.js';
-import type { AuditOptions, AuditReport, CheckResult } from '../../src/types.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AuditReport } from '../../src/types.js';
+import { check, fixtureFolder } from '../support/fixtures.js';
 
-const PROBES_DIR = path.resolve(__dirname, '../../fixtures/probes');
-const built = new Set<string>();
-async function auditProbeFixture(dockerfile: string, options: AuditOptions): Promise<AuditReport> {
-  const report = await audit({ kind: 'context', dir: PROBES_DIR, dockerfile, buildArgs: { NODE_IMAGE: inject('nodeImage') } }, options);
-  built.add(report.image.id);
-  return report;
-}
-const result = (report: AuditReport, id: string): CheckResult => report.checks.find((c) => c.id === id)!;
-afterAll(async () => {
-  const docker = new DockerodePort();
-  for (const id of built) await docker.removeImage(id);
-});
+const auditProbeFixture = fixtureFolder(path.resolve(__dirname, '../../fixtures/probes'));
+const result = check;
 
 const reports: Record<string, AuditReport> = {};
 beforeAll(async () => {

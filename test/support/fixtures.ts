@@ -1,6 +1,7 @@
 // The fixture images: one build context (fixtures/service) and a Dockerfile per failure mode.
 import path from 'node:path';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
+import { DockerodePort } from '../../src/docker/dockerode-port.js';
 import { audit } from '../../src/audit.js';
 import type { AuditOptions, AuditReport, CheckId, CheckResult, TargetSpec } from '../../src/types.js';
 
@@ -40,4 +41,21 @@ export function check(report: AuditReport, id: CheckId): CheckResult {
   const found = report.checks.find((c) => c.id === id);
   if (!found) throw new Error(`no ${id} in the report (checks: ${report.checks.map((c) => c.id).join(', ')})`);
   return found;
+}
+
+/**
+ * Audits the Dockerfiles of one fixture folder (built FROM the base image), and removes every image it
+ * built after the file's tests: for fixture folders of their own (probes, content, deps…).
+ */
+export function fixtureFolder(dir: string): (dockerfile: string, options: AuditOptions) => Promise<AuditReport> {
+  const built = new Set<string>();
+  afterAll(async () => {
+    const docker = new DockerodePort();
+    for (const id of built) await docker.removeImage(id);
+  });
+  return async (dockerfile, options) => {
+    const report = await audit({ kind: 'context', dir, dockerfile, buildArgs: { NODE_IMAGE: inject('nodeImage') } }, options);
+    built.add(report.image.id);
+    return report;
+  };
 }
