@@ -160,6 +160,27 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     });
     if (early.length) observation.earlyProbesStartedAtMs = at();
 
+    // The runtime read starts as soon as a sample shows a node app, alongside the wait for "up"; phase 3
+    // keeps it only when that app is the one of the stable table (same command), else reads again.
+    let earlyRuntime: { args: string; read: Promise<AppRuntime> } | undefined;
+    const appWatch = new AbortController();
+    if (opts.runtime) {
+      const watchForApp = async () => {
+        while (!earlyAbort.signal.aborted && !appWatch.signal.aborted && !earlyRuntime) {
+          const latest = table.latest;
+          const app = latest && buildProcessTree(latest.rows, latest.pid1)?.app;
+          if (app) {
+            const read = observeRuntime(docker, containerId, app, AbortSignal.any([signal, earlyAbort.signal]));
+            read.catch(() => undefined);
+            earlyRuntime = { args: app.args, read };
+            return;
+          }
+          await sleep(100, AbortSignal.any([earlyAbort.signal, appWatch.signal])).catch(() => undefined);
+        }
+      };
+      earlyRuns.push(watchForApp());
+    }
+
     // Phase 1: up.
     if (opts.healthcheck) {
       // Sample the process table while waiting, off the critical path.
@@ -203,13 +224,16 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     observation.processesUnstable = !stable.stable || undefined;
     timeline.push({ atMs: stable.atMs, event: 'processes', detail: `${stable.tree.all.length} processes${stable.stable ? '' : ', still changing'}` });
 
-    // Phase 3: the app from inside, for the checks that need it.
+    // Phase 3: the app from inside, for the checks that need it (the early read, when it saw this app).
+    appWatch.abort();
     const unavailable = opts.runtime ? await opts.runtimeUnavailable : undefined;
     if (opts.runtime && stable.tree.app) {
       if (unavailable) observation.runtimeError = unavailable;
       else {
         try {
-          observation.runtime = await observeRuntime(docker, containerId, stable.tree.app, signal);
+          const app = stable.tree.app;
+          const early = earlyRuntime?.args === app.args ? await earlyRuntime.read.catch(() => undefined) : undefined;
+          observation.runtime = early ?? (await observeRuntime(docker, containerId, app, signal));
           record('runtime', `app pid ${observation.runtime.pid} in the container, ${observation.runtime.nodeVersion ?? 'node version unknown'}`);
         } catch (err) {
           if (signal.aborted) throw err;
