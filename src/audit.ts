@@ -210,6 +210,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
           signal: work,
           clock,
           onStatus: options.onStatus,
+          helpers: { labels: reaper.labels, track: (id) => reaper.track(id) },
         }),
       );
     };

@@ -1,7 +1,8 @@
-// graceful-drain: shutdown under live traffic. Before the stop signal, a client exec'd in the container
-// (loopback only) opens idle keep-alive sockets, one socket that never sends a request, a hot keep-alive
+// graceful-drain: shutdown under live traffic. Before the stop signal, a client in a sidecar container
+// that shares the app's network namespace (loopback only; its own pid namespace, so it outlives the
+// app's exit) opens idle keep-alive sockets, one socket that never sends a request, a hot keep-alive
 // client and requests in flight; the lifecycle then sends the stop signal itself and owns the budget.
-// The client streams what happens to every request and socket until the container dies.
+// The client streams what happens to every request and socket, the app's exit included.
 import type { LifecycleObservation, ShutdownObservation } from '../lifecycle/observe.js';
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
 import { formatMs } from '../units.js';
@@ -33,7 +34,7 @@ async function armClient(context: LiveContext): Promise<() => Promise<DrainProbe
   let announce: (what: 'ready' | 'setup-failed') => void = () => undefined;
   const announced = new Promise<'ready' | 'setup-failed'>((resolve) => (announce = resolve));
   const node = helperNode(context);
-  const run = context.exec([node, '-e', DRAIN_CLIENT, String(port), path, String(budgetMs)], {
+  const run = context.sidecar([node, '-e', DRAIN_CLIENT, String(port), path, String(budgetMs)], {
     // The client exits by itself at the budget plus 3 s; the container's death usually ends it first.
     timeoutMs: SETUP_BOUND_MS + budgetMs + 15_000,
     onStdoutLine: (line) => {

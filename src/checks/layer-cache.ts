@@ -185,7 +185,7 @@ export const layerCache: Check = {
   id: 'layer-cache',
   title: 'A source change does not reinstall the dependencies',
   needs: ['image'],
-  // A rebuild: seconds when the install is cached, a whole install when it is not (see docs/content-checks-cost.md).
+  // A rebuild: seconds when the install is cached, a whole install when it is not (see docs/bench.md).
   deep: true,
   help: 'Copy the package manifests and lockfile first, install, then copy the sources: `COPY package.json package-lock.json ./`, `RUN npm ci --omit=dev`, then `COPY src ./src`.',
   observe: observeLayerCache,

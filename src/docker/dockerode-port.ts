@@ -420,6 +420,41 @@ export class DockerodePort implements DockerPort {
     return { exitCode: inspected.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
   }
 
+  async runToExit(id: string, request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>): Promise<ExecResult> {
+    const timeout = AbortSignal.timeout(request.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const container = this.docker.getContainer(id);
+    const what = 'running a helper container';
+    await bounded(container.start(), what, CALL_BOUND_MS, signal);
+    // Logs with follow start from the container's beginning and end when it exits.
+    const stream = (await bounded(
+      container.logs({ stdout: true, stderr: true, follow: true, abortSignal: signal } as never) as unknown as Promise<unknown>,
+      what,
+      CALL_BOUND_MS,
+      signal,
+    )) as Readable;
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    let partial = '';
+    const onStdout = (chunk: Buffer) => {
+      stdout.push(chunk);
+      if (!request.onStdoutLine) return;
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) request.onStdoutLine(line);
+    };
+    try {
+      await pipeline(stream, demuxStream(onStdout, (chunk) => stderr.push(chunk)), { signal });
+    } catch (err) {
+      if (request.signal?.aborted) throw abortError(request.signal);
+      if (timeout.aborted) throw new DockerApiError(`the helper container did not finish within ${request.timeoutMs / 1000} s`);
+      throw toAuditError(err, what);
+    }
+    if (partial && request.onStdoutLine) request.onStdoutLine(partial);
+    const exitCode = await this.waitForExit(id, { signal });
+    return { exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+  }
+
   async exportImage(ref: string, options: CallOptions = {}): Promise<Readable> {
     // Image.get takes a callback, not options: the abort destroys the stream instead.
     const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, `exporting ${ref}`)) as Readable;

@@ -180,6 +180,11 @@ export interface DockerPort {
   processes(id: string, options?: CallOptions): Promise<ProcessRow[]>;
   /** Runs a program in the running container (no shell involved). */
   exec(id: string, request: ExecRequest): Promise<ExecResult>;
+  /**
+   * Starts a created container and follows its output until it exits (for helper containers that
+   * report events on stdout): its exit code and output, like an exec's.
+   */
+  runToExit(id: string, request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>): Promise<ExecResult>;
   /** The image as `docker save` writes it (a tar of layer tars), streamed. */
   exportImage(ref: string, options?: CallOptions): Promise<Readable>;
   /** Removes an image (by id or tag); one that is gone or in use is not an error. */

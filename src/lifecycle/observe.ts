@@ -76,6 +76,8 @@ export interface ObserveOptions {
   signal: AbortSignal;
   clock?: Clock;
   onStatus?: (line: string) => void;
+  /** Labels of the audit's containers, and how to hand one to the reaper (for probes' helper containers). */
+  helpers?: { labels: Record<string, string>; track(containerId: string): void };
 }
 
 export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions): Promise<LifecycleObservation> {
@@ -139,6 +141,21 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       watch,
       settings: opts.probeSettings,
       exec: (argv, options = {}) => docker.exec(containerId, { timeoutMs: 15_000, ...options, argv, signal: probeSignal }),
+      sidecar: async (argv, options = {}) => {
+        if (!opts.helpers) throw new Error('helper containers are not available to this observation');
+        const helper = await docker.createContainer({
+          image: opts.basics.image.id,
+          env: [],
+          labels: opts.helpers.labels,
+          entrypoint: [argv[0]],
+          cmd: argv.slice(1),
+          network: `container:${containerId}`,
+          memoryBytes: 256 * 2 ** 20,
+          pidsLimit: 64,
+        });
+        opts.helpers.track(helper);
+        return docker.runToExit(helper, { timeoutMs: 15_000, ...options, signal: probeSignal });
+      },
       record,
       atMs: at,
     });

@@ -32,6 +32,12 @@ export interface LiveContext {
   settings: ProbeSettings;
   /** Runs a program in the container (no shell), bounded and cancelled with the probe. */
   exec(argv: string[], options?: Partial<Omit<ExecRequest, 'argv' | 'signal'>>): Promise<ExecResult>;
+  /**
+   * Runs a program in a helper container of the same image that shares the audited container's network
+   * namespace (so it reaches the app on 127.0.0.1) but not its pid namespace: it outlives the app's exit
+   * and can report what the exit did to its connections. Labelled and removed like every audit container.
+   */
+  sidecar(argv: string[], options?: Partial<Omit<ExecRequest, 'argv' | 'signal' | 'user' | 'env' | 'workingDir'>>): Promise<ExecResult>;
   /** Adds an event to the lifecycle's timeline. */
   record(event: string, detail?: string): void;
   /** Milliseconds since the container started (the timeline's clock). */

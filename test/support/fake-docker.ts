@@ -269,6 +269,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       return script.exec(request);
     },
     exportImage: notUsed('exportImage'),
+    runToExit: notUsed('runToExit'),
     removeImage: notUsed('removeImage'),
     statPath: async (id, path) => {
       get(id);
