@@ -117,5 +117,5 @@ export const noDevDependencies: Check = {
     for (const note of e.notes ?? []) add('note', note);
     return lines;
   },
-  locate: (stage) => stage.lastMatching(/^(COPY|ADD)\b.*node_modules|^RUN\b.*\b(npm (ci|install|i)\b|yarn( install)?\b|pnpm (install|i)\b)/s) ?? stage.last('COPY', 'ADD'),
+  locate: (stage) => stage.lastMatching(/^(COPY|ADD)\b.*node_modules|^RUN\b.*\b(npm (ci|install|i)\b|yarn(\.js)?( install)?\b|pnpm(\.c?js)? (install|i)\b)/s) ?? stage.last('COPY', 'ADD'),
 };

@@ -9,7 +9,7 @@ import { computeReach, classify } from './deps-graph.js';
 import { addArchive, emptyTree, pickManifest, type InstalledTree, type Manifest } from './deps-tree.js';
 import { parseYaml } from './deps-yaml.js';
 import type { DevDependencyFacts, ImageBasics } from './image-facts.js';
-import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, type DevOnlySet } from './lockfile.js';
+import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, pnpmStoreKeys, type DevOnlySet } from './lockfile.js';
 
 const posix = path.posix;
 
@@ -198,7 +198,7 @@ export async function gatherDevDependencies(
 
   // The package managers' own records of the installed tree, as a cross-check.
   const nearest = tree.roots[0];
-  let lockKeys = facts.devOnly ? devOnlyKeys(facts.devOnly) : undefined;
+  let lockKeys = facts.devOnly ? new Set([...devOnlyKeys(facts.devOnly), ...pnpmStoreKeys(facts.devOnly)]) : undefined;
   for (const hiddenFile of nearest ? [`${nearest}/.package-lock.json`, `${nearest}/.pnpm/lock.yaml`] : []) {
     const text = tree.hidden.get(hiddenFile);
     if (text === undefined) continue;
@@ -211,7 +211,7 @@ export async function gatherDevDependencies(
       facts.devOnly = set;
       facts.from = `image: ${hiddenFile}`;
     }
-    lockKeys = new Set([...(lockKeys ?? []), ...keys]);
+    lockKeys = new Set([...(lockKeys ?? []), ...keys, ...pnpmStoreKeys(set)]);
     break;
   }
   const modulesYaml = nearest ? tree.hidden.get(`${nearest}/.modules.yaml`) : undefined;

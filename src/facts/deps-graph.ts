@@ -138,7 +138,8 @@ export function classify(tree: InstalledTree, reach: Reach | undefined, lockDevK
     installedCount++;
     const name = m.name ?? dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
     const item: ClassifiedPackage = { name, version: m.version, path: dir, sizeBytes: tree.sizes.get(dir) };
-    const byLock = lockDevKeys?.has(packageKey(name, m.version)) ?? false;
+    const storeFolder = /\/node_modules\/\.pnpm\/([^/]+)\/node_modules\//.exec(dir)?.[1];
+    const byLock = (lockDevKeys?.has(packageKey(name, m.version)) || (storeFolder !== undefined && lockDevKeys?.has(`.pnpm/${storeFolder}`))) ?? false;
     if (reach?.production.has(dir)) {
       if (byLock) reachableButLockDev.push(item);
       continue;

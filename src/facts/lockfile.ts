@@ -92,16 +92,48 @@ const asMap = (v: YamlValue | undefined): Record<string, YamlValue> => (v && typ
 const asDeps = (v: YamlValue | undefined): Deps =>
   Object.fromEntries(Object.entries(asMap(v)).map(([k, x]) => [k, typeof x === 'string' ? x : String(asMap(x).version ?? '')]));
 
-/** "name@1.2.3(peer@1)" (v6, v9), "/name@1.2.3", "/name/1.2.3_peer@1" (v5) → name and version. */
+/**
+ * "name@1.2.3(peer@1)" (v6, v9), "name@file:vendor/name" (v9, a local folder), "/name@1.2.3",
+ * "/name/1.2.3_peer@1" (v5) → name and version (for a local folder, its specifier).
+ */
 export function splitPnpmKey(key: string): { name: string; version: string } | undefined {
   let k = key.startsWith('/') ? key.slice(1) : key;
   const paren = k.indexOf('(');
   if (paren > 0) k = k.slice(0, paren);
-  const at = k.lastIndexOf('@');
-  if (at > 0 && !k.slice(at).includes('/')) return { name: k.slice(0, at), version: k.slice(at + 1) };
+  const start = k.startsWith('@') ? k.indexOf('/') + 1 : 0; // past a scope
+  const at = start > 0 || !k.startsWith('@') ? k.indexOf('@', start) : -1;
+  if (at > 0 && !k.slice(start, at).includes('/')) return { name: k.slice(0, at), version: k.slice(at + 1) };
   const slash = k.lastIndexOf('/'); // v5: name/version_peers
   if (slash > 0) return { name: k.slice(0, slash), version: k.slice(slash + 1).split('_')[0] };
   return undefined;
+}
+
+/**
+ * pnpm's folder in its virtual store for a snapshot key (`.pnpm/<folder>/node_modules/<name>`), as
+ * pnpm 9's depPathToFilename names it, or undefined when pnpm would have hashed it (too long, or upper case).
+ */
+export function pnpmStoreFolder(depPath: string): string | undefined {
+  let k = depPath.startsWith('/') ? depPath.slice(1) : depPath;
+  k = k.startsWith('file:') ? k.replace(':', '+') : k;
+  let folder = k.replace(/[\\/:*?"<>|]/g, '+');
+  if (folder.includes('(')) folder = folder.replace(/\)$/, '').replace(/(\)\()|\(|\)/g, '_');
+  if (folder.length > 120 || (folder !== folder.toLowerCase() && !folder.startsWith('file+'))) return undefined;
+  return folder;
+}
+
+/**
+ * `.pnpm/<folder>` of every dev-only pnpm package: how a package installed from a local folder, a tarball
+ * or git (whose lockfile "version" is its specifier, not the version in its package.json) is matched.
+ */
+export function pnpmStoreKeys(set: DevOnlySet): Set<string> {
+  const keys = new Set<string>();
+  if (set.kind !== 'pnpm') return keys;
+  const other = new Set(set.otherKeys ?? []);
+  for (const p of set.packages) {
+    const folder = pnpmStoreFolder(p.path);
+    if (folder && !other.has(packageKey(p.name, p.version))) keys.add(`.pnpm/${folder}`);
+  }
+  return keys;
 }
 
 /** Closure over `next` from the start keys; `stop` keys are not entered. */
