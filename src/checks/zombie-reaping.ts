@@ -10,7 +10,8 @@ import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/
 const ORPHANS = 3;
 const ORPHAN_LIFE_MS = 150;
 const POLL_MS = 100;
-const SETTLE_BOUND_MS = 5000;
+// Generous: on a loaded host a node that lives 150 ms may take seconds to start and end.
+const SETTLE_BOUND_MS = 20_000;
 
 // Spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and start times (field
 // 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits before they do: one exec

@@ -43,7 +43,8 @@ describe('the suite on the dev-deps-leaked fixture with a 200MB budget', () => {
   });
   it('fails exactly the no-dev-dependencies and size-budget tests', () => {
     expect(run.code).toBe(1);
-    expect(Object.entries(run.statuses).filter(([, s]) => s === 'failed').map(([t]) => t)).toEqual([TITLES[4], TITLES[5]]);
+    const failed = Object.entries(run.statuses).filter(([, s]) => s === 'failed').map(([t]) => t);
+    expect(failed, JSON.stringify(run.failures, null, 2)).toEqual([TITLES[4], TITLES[5]]);
     expect(run.json.numPassedTests).toBe(TITLES.length - 2);
   });
   it('fails with the observed evidence, not a bare boolean', () => {
