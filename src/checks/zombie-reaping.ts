@@ -114,7 +114,10 @@ export function judgeZombies(value: ZombieProbeValue) {
   if (running.length) {
     return verdict('error', `${running.length} orphaned processes were still running ${value.readAfterMs} ms after they were meant to end: reaping could not be observed`, evidence);
   }
-  const others = value.zombies.length ? `; ${value.zombies.length} other zombies are in the container (${value.zombies.map((z) => `${z.pid} ${z.comm}, ppid ${z.ppid}`).join('; ')})` : '';
+  // Only zombies left to PID 1 are PID 1's failure: a process exec'd into the container (ppid 0, its
+  // parent is the runtime's shim outside) may be a zombie for a moment until the shim reaps it.
+  const leftToPid1 = value.zombies.filter((z) => z.ppid === 1 && !value.orphans.some((o) => o.pid === z.pid));
+  const others = leftToPid1.length ? `; ${leftToPid1.length} other zombies are left to PID 1 (${leftToPid1.map((z) => `${z.pid} ${z.comm}`).join('; ')})` : '';
   return verdict(others ? 'warn' : 'pass', `PID 1 "${value.pid1}" reaped all ${value.orphans.length} orphaned processes${others}`, evidence, others ? hint : undefined);
 }
 
