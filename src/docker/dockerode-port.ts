@@ -398,26 +398,9 @@ export class DockerodePort implements DockerPort {
       signal,
     );
     const stream = (await bounded(exec.start({ hijack: true, stdin: false, abortSignal: signal } as object) as Promise<unknown>, what, CALL_BOUND_MS, signal)) as Readable;
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let partial = '';
-    const onStdout = (chunk: Buffer) => {
-      stdout.push(chunk);
-      if (!request.onStdoutLine) return;
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) request.onStdoutLine(line);
-    };
-    try {
-      await pipeline(stream, demuxStream(onStdout, (chunk) => stderr.push(chunk)), { signal });
-    } catch (err) {
-      if (request.signal?.aborted) throw abortError(request.signal);
-      if (timeout.aborted) throw new DockerApiError(`${request.argv[0]} in the container did not finish within ${request.timeoutMs / 1000} s`);
-      throw toAuditError(err, what);
-    }
-    if (partial && request.onStdoutLine) request.onStdoutLine(partial);
+    const output = await followOutput(stream, request, signal, timeout, what, `${request.argv[0]} in the container`);
     const inspected = (await bounded(exec.inspect(), what, CALL_BOUND_MS, request.signal)) as { ExitCode: number | null };
-    return { exitCode: inspected.ExitCode ?? -1, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+    return { exitCode: inspected.ExitCode ?? -1, ...output };
   }
 
   async runToExit(id: string, request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>): Promise<ExecResult> {
@@ -433,26 +416,9 @@ export class DockerodePort implements DockerPort {
       CALL_BOUND_MS,
       signal,
     )) as Readable;
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    let partial = '';
-    const onStdout = (chunk: Buffer) => {
-      stdout.push(chunk);
-      if (!request.onStdoutLine) return;
-      const lines = (partial + chunk.toString('utf8')).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) request.onStdoutLine(line);
-    };
-    try {
-      await pipeline(stream, demuxStream(onStdout, (chunk) => stderr.push(chunk)), { signal });
-    } catch (err) {
-      if (request.signal?.aborted) throw abortError(request.signal);
-      if (timeout.aborted) throw new DockerApiError(`the helper container did not finish within ${request.timeoutMs / 1000} s`);
-      throw toAuditError(err, what);
-    }
-    if (partial && request.onStdoutLine) request.onStdoutLine(partial);
+    const output = await followOutput(stream, request, signal, timeout, what, 'the helper container');
     const exitCode = await this.waitForExit(id, { signal });
-    return { exitCode, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
+    return { exitCode, ...output };
   }
 
   async exportImage(ref: string, options: CallOptions = {}): Promise<Readable> {
@@ -712,6 +678,40 @@ async function firstTarEntry(stream: Readable, signal?: AbortSignal): Promise<Ta
     throw toAuditError(err, 'reading a file from the image');
   }
   return first;
+}
+
+/**
+ * Reads a multiplexed output stream (an exec's, a followed container's) to its end: stdout and stderr
+ * as text, and each complete stdout line to `onStdoutLine` as it arrives. The caller's abort and the
+ * timeout are told apart in the error.
+ */
+async function followOutput(
+  stream: Readable,
+  request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>,
+  signal: AbortSignal,
+  timeout: AbortSignal,
+  what: string,
+  who: string,
+): Promise<{ stdout: string; stderr: string }> {
+  const stdout: Buffer[] = [];
+  const stderr: Buffer[] = [];
+  let partial = '';
+  const onStdout = (chunk: Buffer) => {
+    stdout.push(chunk);
+    if (!request.onStdoutLine) return;
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) request.onStdoutLine(line);
+  };
+  try {
+    await pipeline(stream, demuxStream(onStdout, (chunk) => stderr.push(chunk)), { signal });
+  } catch (err) {
+    if (request.signal?.aborted) throw abortError(request.signal);
+    if (timeout.aborted) throw new DockerApiError(`${who} did not finish within ${request.timeoutMs / 1000} s`);
+    throw toAuditError(err, what);
+  }
+  if (partial && request.onStdoutLine) request.onStdoutLine(partial);
+  return { stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') };
 }
 
 /** Splits Docker's multiplexed stream (8-byte frame headers) into stdout and stderr chunks. */

@@ -120,8 +120,8 @@ export async function waitUntilHealthy(opts: HealthWaitOptions): Promise<HealthO
   }
   if (health.outcome === 'starting') {
     const last = health.transitions[health.transitions.length - 1];
-    if (last?.status === 'unhealthy' && opts.elapsedMs() >= plan.deadlineMs) health.outcome = 'unhealthy';
-    else if (last?.status === 'unhealthy') health.outcome = 'unhealthy';
+    // Still unhealthy when the wait ended (the image's deadline or the cap): `cappedAtMs` tells which.
+    if (last?.status === 'unhealthy') health.outcome = 'unhealthy';
     if (plan.capMs < plan.deadlineMs && opts.elapsedMs() >= plan.capMs) health.cappedAtMs = plan.capMs;
   }
   // The probes' own outputs come from inspect: the daemon keeps the last five.

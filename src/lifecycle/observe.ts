@@ -21,8 +21,6 @@ export type { ShutdownObservation } from './shutdown.js';
 const SETTLE = { minMs: 1000, maxMs: 10_000, pollMs: 250 };
 const LOG_TAIL = 20;
 const LOG_LINE_CHARS = 500;
-/** How often a non-terminal consumer hears that we are still waiting. */
-const PROGRESS_EVERY_MS = 10_000;
 
 export interface TimelineEvent {
   /** Milliseconds since the container was started. */
@@ -88,12 +86,8 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
   let began = clock.now();
   const at = () => Math.round(clock.now() - began);
   const record = (event: string, detail?: string) => timeline.push({ atMs: at(), event, detail });
-  let lastProgress = -Infinity;
-  const status = (line: string) => {
-    if (at() - lastProgress < PROGRESS_EVERY_MS && !line.startsWith('sent')) return opts.onStatus?.(line);
-    lastProgress = at();
-    opts.onStatus?.(line);
-  };
+  // Every status goes out; a consumer without a terminal (the CLI in CI) decides how often to print.
+  const status = (line: string) => opts.onStatus?.(line);
 
   const watch = watchContainer(docker, containerId, signal);
   let startedAtMs = Date.now();
