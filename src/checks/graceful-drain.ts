@@ -95,6 +95,11 @@ export interface DrainAnalysis {
   unobserved: Array<{ socket: string; id: number; sentAfterSignalMs: number }>;
   /** Requests reset on a reused keep-alive socket before any response byte: the race clients retry. */
   retryableResets: number;
+  /**
+   * Requests sent after the signal on a new connection, reset before any response byte: the server had
+   * stopped accepting (a connection still in the listen backlog is reset when the listener closes).
+   */
+  notAccepted: number;
   /** Sockets still open at the census taken just before the budget ended. */
   openAtBudget?: string[];
 }
@@ -114,24 +119,24 @@ export function analyseDrain(events: ClientEvent[], signalOffsetMs: number, kill
     }
     return fates.get(name)!;
   };
-  const sent = new Map<number, { socket: string; t: number }>();
-  const outcome = new Map<number, { e: string; code?: string; t: number }>();
+  const sent = new Map<number, { socket: string; t: number; fresh: boolean }>();
+  const outcome = new Map<number, { e: string; code?: string; t: number; noResponse: boolean }>();
   let answeredAfterSignal = 0;
   let retryable = 0;
   for (const e of events) {
     switch (e.e) {
       case 'sent':
         note(e.s);
-        sent.set(e.id, { socket: e.s, t: e.t });
+        sent.set(e.id, { socket: e.s, t: e.t, fresh: e.fresh === true });
         break;
       case 'answered':
-        outcome.set(e.id, { e: 'answered', t: e.t });
+        outcome.set(e.id, { e: 'answered', t: e.t, noResponse: false });
         if (e.t >= signalT) answeredAfterSignal++;
         break;
       case 'dropped':
       case 'refused':
       case 'retryable':
-        outcome.set(e.id, { e: e.e, code: e.code, t: e.t });
+        outcome.set(e.id, { e: e.e, code: e.code, t: e.t, noResponse: e.noResponse === true });
         if (e.e === 'retryable') retryable++;
         break;
       case 'fin': {
@@ -155,9 +160,14 @@ export function analyseDrain(events: ClientEvent[], signalOffsetMs: number, kill
   }
   const dropped: DrainAnalysis['dropped'] = [];
   const unobserved: DrainAnalysis['unobserved'] = [];
+  let notAccepted = 0;
   for (const [id, s] of sent) {
     const o = outcome.get(id);
     if (o?.e === 'answered' || o?.e === 'refused' || o?.e === 'retryable') continue;
+    if (o && s.fresh && o.noResponse && rel(s.t) >= 0) {
+      notAccepted++;
+      continue;
+    }
     // A reset at or after the budget is the audit's SIGKILL, not the app's doing.
     if (o && killedAtMs !== undefined && rel(o.t) >= killedAtMs) continue;
     // No outcome at all: the container's exit ended the client before it could tell (it lives in the
@@ -175,18 +185,20 @@ export function analyseDrain(events: ClientEvent[], signalOffsetMs: number, kill
     dropped,
     unobserved,
     retryableResets: retryable,
+    notAccepted,
     openAtBudget: census?.open,
   };
 }
 
 const SILENT = 'silent';
 
-export function judgeDrain(value: DrainProbeValue, shutdown: ShutdownObservation, signalOffsetMs: number) {
+export function judgeDrain(value: DrainProbeValue, shutdown: ShutdownObservation, signalOffsetMs: number, signalPlacedBy?: SignalPlacement) {
   const analysis = analyseDrain(value.events, signalOffsetMs, shutdown.killedAtBudget ? shutdown.budgetMs - 50 : undefined);
   const exit = shutdown.killedAtBudget ? `still running at the ${formatMs(shutdown.budgetMs)} budget (killed)` : `exited ${formatMs(shutdown.exitedAfterMs ?? 0)} after ${shutdown.signal}`;
   const evidence = {
     target: `127.0.0.1:${value.port}${value.path} (inside the container)`,
     signal: shutdown.signal,
+    signalPlacedBy,
     budgetMs: shutdown.budgetMs,
     exitedAfterMs: shutdown.exitedAfterMs,
     killedAtBudget: shutdown.killedAtBudget,
@@ -195,6 +207,7 @@ export function judgeDrain(value: DrainProbeValue, shutdown: ShutdownObservation
     answeredAfterSignal: analysis.answeredAfterSignal,
     dropped: analysis.dropped,
     retryableResets: analysis.retryableResets || undefined,
+    notAcceptedAfterSignal: analysis.notAccepted || undefined,
     unobserved: analysis.unobserved,
     openAtBudget: analysis.openAtBudget,
   };
@@ -237,7 +250,7 @@ export function judgeDrain(value: DrainProbeValue, shutdown: ShutdownObservation
   }
   return verdict(
     'pass',
-    `every request sent was answered (${analysis.answeredAfterSignal} after the signal) and the app ${exit} with ${analysis.sockets.filter((s) => s.fate === 'open' || (s.afterSignalMs ?? 0) >= 0).length} client connections open at the signal`,
+    `every request sent was answered (${analysis.answeredAfterSignal} after the signal) and the app ${exit} with ${analysis.sockets.filter((s) => s.fate === 'open' || (s.afterSignalMs ?? 0) >= 0).length} client connections open at the signal${analysis.notAccepted ? `; ${analysis.notAccepted} new connection(s) opened after the signal were not accepted (the server had stopped listening)` : ''}`,
     evidence,
   );
 }
@@ -256,7 +269,8 @@ export const gracefulDrain: Check = {
     const value = got.value;
     if (value.kind === 'setup-failed') return verdict('error', `no traffic could be set up on 127.0.0.1:${value.port}${value.path} inside the container: ${value.message}`, { port: value.port, path: value.path }, 'Pass the port the app listens on with --port.');
     if (!life.shutdown) return verdict('error', 'the app was not running when the stop signal was sent', { timeline: life.timeline });
-    return judgeDrain(value, life.shutdown, signalOffset(life, value));
+    const placed = signalOffset(life, life.shutdown, value);
+    return judgeDrain(value, life.shutdown, placed.offsetMs, placed.by);
   },
   lines(result) {
     const e = result.evidence as Partial<ReturnType<typeof judgeDrain>['evidence'] & { target: string }>;
@@ -267,6 +281,7 @@ export const gracefulDrain: Check = {
       (e.sockets as SocketFate[] | undefined)?.map((s) => `${s.socket} ${s.fate}${s.afterSignalMs !== undefined ? ` @ ${formatMs(s.afterSignalMs)}` : ''}`).join(', '),
     );
     if (e.answeredAfterSignal !== undefined) add('answered after the signal', String(e.answeredAfterSignal));
+    add('not accepted after the signal', e.notAcceptedAfterSignal === undefined ? undefined : `${e.notAcceptedAfterSignal} new connection(s)`);
     add('dropped', (e.dropped as DrainAnalysis['dropped'] | undefined)?.map((d) => `${d.socket}: ${d.reason}`).join(', '));
     add('open at the budget', e.openAtBudget);
     return lines;
@@ -274,8 +289,30 @@ export const gracefulDrain: Check = {
   locate: (stage) => stage.last('EXPOSE') ?? stage.last('CMD'),
 };
 
-/** The delay between the client's "ready" and the stop signal, on the timeline's clock. */
-function signalOffset(life: LifecycleObservation, value: DrainProbeValue): number {
+/**
+ * How the stop signal is placed on the client's clock (the client runs on the daemon's host, so its wall
+ * clock is the daemon's):
+ * - `kill-request`: when the daemon's kill event falls inside our kill request, the daemon's clock is
+ *   ours, and the signal came no earlier than the moment we sent the request;
+ * - `daemon-kill-event`: otherwise (another host's clock), the kill event, which the daemon logs just
+ *   after delivering the signal (a few ms late: requests sent right after the signal can look sent
+ *   before it);
+ * - `ready-latency`: without the event, when we got "ready" and sent the signal (late by the latency of
+ *   the client's output reaching us, tens of ms on a loaded host).
+ */
+export type SignalPlacement = 'kill-request' | 'daemon-kill-event' | 'ready-latency';
+/** Slack when deciding whether the kill event fell inside our request (ms rounding of both clocks). */
+const SAME_CLOCK_SLACK_MS = 2;
+
+/** The delay between the client's "ready" and the stop signal, in ms. */
+function signalOffset(life: LifecycleObservation, shutdown: ShutdownObservation, value: DrainProbeValue): { offsetMs: number; by: SignalPlacement } {
+  const ready = value.events.find((e) => e.e === 'ready') as { wall?: number } | undefined;
+  const { signalSentAtMs: sent, signalAnsweredAtMs: answered, signalTimeMs: event } = shutdown;
+  if (ready?.wall !== undefined && event !== undefined) {
+    const sameClock = sent !== undefined && answered !== undefined && event >= sent - SAME_CLOCK_SLACK_MS && event <= answered + SAME_CLOCK_SLACK_MS;
+    const at = sameClock ? sent! : event;
+    return { offsetMs: Math.max(0, at - ready.wall), by: sameClock ? 'kill-request' : 'daemon-kill-event' };
+  }
   const signal = life.timeline.find((t) => t.event === 'signal');
-  return signal && value.readyAtMs !== undefined ? Math.max(0, signal.atMs - value.readyAtMs) : 0;
+  return { offsetMs: signal && value.readyAtMs !== undefined ? Math.max(0, signal.atMs - value.readyAtMs) : 0, by: 'ready-latency' };
 }

@@ -15,6 +15,13 @@ export interface ShutdownObservation {
   exitedAfterMs?: number;
   /** How exitedAfterMs was measured: the daemon's events (preferred) or our clock. */
   timedBy?: 'daemon-events' | 'local-clock';
+  /**
+   * Where the stop signal lies in time, ms since the epoch: our clock just before the kill request and
+   * when its answer came; the daemon's clock for its kill event (logged once the signal is delivered).
+   */
+  signalSentAtMs?: number;
+  signalAnsweredAtMs?: number;
+  signalTimeMs?: number;
   /** Still running at the budget: we sent SIGKILL. */
   killedAtBudget: boolean;
   exitCode?: number;
@@ -44,20 +51,28 @@ export async function measureShutdown(opts: {
   exited.catch(() => undefined);
   const killsBefore = watch.kills.length;
   const sentAt = clock.now();
+  const sentAtEpoch = Date.now();
   const sent = await docker.signal(containerId, opts.stopSignal);
+  shutdown.signalSentAtMs = sentAtEpoch;
+  shutdown.signalAnsweredAtMs = Date.now();
   if (sent === 'not-running') {
     waiting.abort();
     opts.record('signal-refused', `${opts.stopSignal}: the container was no longer running`);
     return { kind: 'not-running' };
   }
   opts.record('signal', opts.stopSignal);
+  const ourKill = async () => {
+    const kill = await watch.waitFor((e) => e.action === 'kill' && watch.kills.indexOf(e) >= killsBefore, EVENT_GRACE_MS, opts.signal);
+    if (kill && shutdown.signalTimeMs === undefined) shutdown.signalTimeMs = kill.timeMs;
+    return kill;
+  };
   try {
     const inBudget = await withinMs(exited, Math.max(0, opts.budgetMs - (clock.now() - sentAt)), opts.signal);
     if (inBudget) {
       shutdown.exitCode = inBudget.value;
       const localMs = Math.round(clock.now() - sentAt);
       // The daemon's kill and die events, when they arrive promptly; our clock otherwise.
-      const kill = await watch.waitFor((e) => e.action === 'kill' && watch.kills.indexOf(e) >= killsBefore, EVENT_GRACE_MS, opts.signal);
+      const kill = await ourKill();
       const die = await watch.waitFor((e) => e.action === 'die', EVENT_GRACE_MS, opts.signal);
       if (kill && die && die.timeMs >= kill.timeMs) {
         shutdown.exitedAfterMs = Math.round(die.timeMs - kill.timeMs);
@@ -72,6 +87,8 @@ export async function measureShutdown(opts: {
       opts.record('budget-passed', `still running ${opts.budgetMs} ms after ${opts.stopSignal}; sending SIGKILL`);
       await docker.signal(containerId, 'SIGKILL');
       const afterKill = await withinMs(exited, KILL_WAIT_MS, opts.signal);
+      // The first kill event after ours began is the stop signal's, not the SIGKILL's.
+      await ourKill();
       shutdown.exitCode = afterKill?.value;
       opts.record('killed', afterKill ? `code ${afterKill.value}` : `no exit ${KILL_WAIT_MS} ms after SIGKILL`);
     }

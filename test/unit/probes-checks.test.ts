@@ -151,6 +151,47 @@ describe('graceful-drain', () => {
     const analysis = analyseDrain(value(events).events, 0);
     expect(analysis).toMatchObject({ dropped: [], retryableResets: 1 });
   });
+  it('does not count a new connection reset after the signal before any response byte (never accepted) as a drop', () => {
+    const events: ClientEvent[] = [
+      { t: 104, e: 'fin', s: 'hot-1' },
+      { t: 106, e: 'sent', id: 3, s: 'hot-2', fresh: true },
+      { t: 108, e: 'dropped', id: 3, s: 'hot-2', code: 'ECONNRESET', noResponse: true },
+    ];
+    const v = judgeDrain(value(events), shutdown(), 2);
+    expect(v.status).toBe('pass');
+    expect(v.evidence.notAcceptedAfterSignal).toBe(1);
+    expect(v.message).toContain('1 new connection(s) opened after the signal were not accepted');
+  });
+  it('still fails a new connection reset before any response byte when it was sent before the signal', () => {
+    const events: ClientEvent[] = [
+      { t: 95, e: 'sent', id: 3, s: 'hot-2', fresh: true },
+      { t: 108, e: 'dropped', id: 3, s: 'hot-2', code: 'ECONNRESET', noResponse: true },
+    ];
+    expect(judgeDrain(value(events), shutdown(), 0).status).toBe('fail');
+  });
+  it('places the signal by the daemon kill event against the client wall clock, not by when "ready" reached the audit', () => {
+    // ready at client t=100 / wall 1_000_100; the daemon's kill event at wall 1_000_103 (3 ms later),
+    // though the audit only got "ready" 40 ms late: the request at t=106 was sent after the signal.
+    const events: ClientEvent[] = [
+      { t: 104, e: 'fin', s: 'hot-1' },
+      { t: 106, e: 'sent', id: 3, s: 'hot-2', fresh: true },
+      { t: 108, e: 'dropped', id: 3, s: 'hot-2', code: 'ECONNRESET', noResponse: true },
+    ];
+    const observed = { ...value(events), readyAtMs: 1000 };
+    observed.events = observed.events.map((e) => (e.e === 'ready' ? { ...e, wall: 1_000_100 } : e));
+    const probes = { 'graceful-drain': { ran: true as const, value: observed, durationMs: 0 } };
+    const timeline = [{ atMs: 1040, event: 'signal' }];
+    const v = gracefulDrain.run(input(probes, { shutdown: shutdown({ signalTimeMs: 1_000_103 }), timeline }));
+    expect(v.status).toBe('pass');
+    expect(v.evidence).toMatchObject({ signalPlacedBy: 'daemon-kill-event', notAcceptedAfterSignal: 1 });
+    // Without the kill event, our own clock puts the signal 40 ms after "ready": the same request looks sent before it.
+    const late = gracefulDrain.run(input(probes, { shutdown: shutdown(), timeline }));
+    expect(late).toMatchObject({ status: 'fail', evidence: { signalPlacedBy: 'ready-latency' } });
+    // One clock (the event inside our request): the signal is placed at the request, before the event.
+    const early = gracefulDrain.run(input(probes, { shutdown: shutdown({ signalSentAtMs: 1_000_101, signalAnsweredAtMs: 1_000_104, signalTimeMs: 1_000_103 }), timeline }));
+    expect(early.evidence).toMatchObject({ signalPlacedBy: 'kill-request' });
+    expect((early.evidence.sockets as Array<{ socket: string; afterSignalMs: number }>).find((s) => s.socket === 'hot-1')?.afterSignalMs).toBe(3);
+  });
   it('fails when open keep-alive sockets held the app at the budget', () => {
     const v = judgeDrain(value([{ t: 4800, e: 'census', open: ['idle-1', 'silent', 'hot-1'], pending: 0 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined, exitCode: 137 }), 0);
     expect(v.status).toBe('fail');

@@ -3,7 +3,8 @@
 // happens: the container's death kills it, so what was streamed is all there is.
 //   argv: PORT PATH BUDGET_MS
 //   events: sent/answered/dropped/refused (per request), fin/reset/closed (per socket), ready, census,
-//   setup-failed, bye. `t` is ms since the client started.
+//   setup-failed, bye. `t` is ms since the client started. A request's `sent` says `fresh` when it
+//   opened a new connection; a `dropped` says `noResponse` when not one response byte came.
 export const DRAIN_CLIENT = String.raw`
 const http = require('http'), net = require('net');
 const port = Number(process.argv[1]), path = process.argv[2], budgetMs = Number(process.argv[3]);
@@ -39,7 +40,7 @@ function request(name, agent) {
       socket.auditName = name === 'hot' ? 'hot-' + (++hotSockets) : name;
       watch(socket.auditName, socket);
     });
-    req.on('finish', () => { written = true; pending.add(id); emit({ e: 'sent', id, s: req.socket && req.socket.auditName || name }); });
+    req.on('finish', () => { written = true; pending.add(id); emit(Object.assign({ e: 'sent', id, s: req.socket && req.socket.auditName || name }, req.reusedSocket ? {} : { fresh: true })); });
     req.on('response', (res) => {
       res.on('data', () => {});
       res.on('end', () => done({ e: 'answered', status: res.statusCode }));
@@ -48,7 +49,7 @@ function request(name, agent) {
     });
     // A reset of a request written on a reused keep-alive socket, before any response byte, is the
     // keep-alive race every client must retry (RFC 9112 §9.3.1; Node's req.reusedSocket): not a drop.
-    req.on('error', (err) => done({ e: err.code === 'ECONNREFUSED' || !written ? 'refused' : req.reusedSocket && !req.res && err.code === 'ECONNRESET' ? 'retryable' : 'dropped', code: err.code || err.message }));
+    req.on('error', (err) => done(Object.assign({ e: err.code === 'ECONNREFUSED' || !written ? 'refused' : req.reusedSocket && !req.res && err.code === 'ECONNRESET' ? 'retryable' : 'dropped', code: err.code || err.message }, req.res ? {} : { noResponse: true })));
     req.end();
   });
 }
@@ -79,7 +80,8 @@ async function hotLoop() {
   await new Promise((r) => setTimeout(r, 100));
   clearTimeout(setup);
   ready = true;
-  emit({ e: 'ready', budgetMs });
+  // The wall clock at "ready": the host's own clock, the one the daemon stamps its kill event with.
+  emit({ e: 'ready', budgetMs, t: now(), wall: Date.now() });
   setTimeout(() => emit({ e: 'census', open: [...open], pending: pending.size }), Math.max(200, budgetMs - 300));
   setTimeout(() => { emit({ e: 'bye', why: 'bound' }); process.exit(0); }, budgetMs + 3000);
   void hot;
@@ -87,12 +89,12 @@ async function hotLoop() {
 `;
 
 export type ClientEvent =
-  | { t: number; e: 'sent'; id: number; s: string }
+  | { t: number; e: 'sent'; id: number; s: string; fresh?: boolean }
   | { t: number; e: 'answered'; id: number; s: string; status: number }
-  | { t: number; e: 'dropped' | 'refused' | 'retryable'; id: number; s: string; code: string }
+  | { t: number; e: 'dropped' | 'refused' | 'retryable'; id: number; s: string; code: string; noResponse?: boolean }
   | { t: number; e: 'fin' | 'closed'; s: string }
   | { t: number; e: 'reset'; s: string; code: string }
-  | { t: number; e: 'ready'; budgetMs: number }
+  | { t: number; e: 'ready'; budgetMs: number; wall?: number }
   | { t: number; e: 'census'; open: string[]; pending: number }
   | { t: number; e: 'setup-failed'; message: string }
   | { t: number; e: 'bye'; why: string };
