@@ -10,6 +10,7 @@ import type { DaemonInfo, DockerPort } from './docker/port.js';
 import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
 import { AuditInterruptedError, UsageError } from './errors.js';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
+import { checkOptions } from './config/rules.js';
 import { looksSecretName } from './facts/secrets-scan.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
@@ -35,34 +36,25 @@ export interface ResolvedSettings extends CheckSettings {
   network: string;
 }
 
+/**
+ * The settings an audit runs with. Every value is checked by the one rule set of `config/rules.ts`
+ * (the CLI, the suite and the config file use it too): a library caller gets the same message,
+ * naming the option, e.g. `Bad port 70000 (audit() option "port"): not a TCP port (1-65535)`.
+ */
 export function resolveSettings(options: AuditOptions): ResolvedSettings {
-  const sizeBudgetBytes = parseSize(options.sizeBudget ?? DEFAULTS.sizeBudget);
-  if (sizeBudgetBytes === undefined) {
-    throw new UsageError(`Bad size budget "${options.sizeBudget}": use a size such as 250MB, 240MiB or 1GB`);
-  }
-  const duration = (value: string | number | undefined, fallback: string, what: string, flag: string) => {
-    const ms = parseDuration(value ?? fallback);
-    if (ms === undefined || ms <= 0) throw new UsageError(`Bad ${what} "${value}": use a duration such as ${fallback} (${flag})`);
-    return ms;
-  };
-  const shutdownBudgetMs = duration(options.shutdownBudget, DEFAULTS.shutdownBudget, 'shutdown budget', '--shutdown-budget');
-  const healthTimeoutMs = duration(options.healthTimeout, DEFAULTS.healthTimeout, 'health timeout', '--health-timeout');
-  const memoryBytes = parseSize(options.memory ?? DEFAULTS.memory);
-  if (memoryBytes === undefined) throw new UsageError(`Bad memory limit "${options.memory}": use a size such as 512MiB, or 0 for none`);
-  const pidsLimit = options.pidsLimit ?? DEFAULTS.pidsLimit;
-  if (!Number.isInteger(pidsLimit) || pidsLimit < 0) throw new UsageError(`Bad pids limit "${options.pidsLimit}": a whole number, or 0 for none`);
-  const acceptedInits = options.init?.length ? options.init : [...DEFAULTS.init];
+  const checked = checkOptions(options, (key) => `audit() option "${key}"`);
+  const pidsLimit = (checked.pidsLimit ?? DEFAULTS.pidsLimit) as number;
   return {
-    sizeBudgetBytes,
-    shutdownBudgetMs,
-    acceptedInits,
-    healthTimeoutMs,
-    memoryBytes,
+    sizeBudgetBytes: parseSize(checked.sizeBudget ?? DEFAULTS.sizeBudget)!,
+    shutdownBudgetMs: parseDuration(checked.shutdownBudget ?? DEFAULTS.shutdownBudget)!,
+    acceptedInits: checked.init?.length ? checked.init : [...DEFAULTS.init],
+    healthTimeoutMs: parseDuration(checked.healthTimeout ?? DEFAULTS.healthTimeout)!,
+    memoryBytes: parseSize(checked.memory ?? DEFAULTS.memory)!,
     pidsLimit,
-    network: options.network || DEFAULTS.network,
-    port: options.port,
-    drainPath: options.drainPath || DEFAULTS.drainPath,
-    deep: options.deep === true,
+    network: checked.network || DEFAULTS.network,
+    port: checked.port as number | undefined,
+    drainPath: checked.drainPath || DEFAULTS.drainPath,
+    deep: checked.deep === true,
   };
 }
 
@@ -111,10 +103,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const badWaivers = waiverProblems(options.waivers, 'waivers');
   if (badWaivers.length) throw new UsageError(`Bad waiver: ${badWaivers[0]}`, badWaivers.slice(1));
   const checks = selectChecks(options.only, options.skip, settings.deep);
+  // Checked with the other options by resolveSettings.
   const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
-  if (options.buildTimeout !== undefined && !buildTimeoutMs) {
-    throw new UsageError(`Bad build timeout "${options.buildTimeout}": use a duration such as 20m`);
-  }
   const spec = typeof target === 'string' ? parseTarget(target, { ...options, buildTimeoutMs }) : target;
   const docker = deps.docker ?? new DockerodePort();
   const needs = new Set<Need>(checks.flatMap((c) => c.needs));

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { resolveSettings } from '../../src/audit.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveOptions, type CallerOptions } from '../../src/config/resolve.js';
 import { UsageError } from '../../src/errors.js';
@@ -107,5 +108,16 @@ describe('the suite variables and describeImage go through the same resolver', (
     expect(problem(() => describeImage(dir))).toContain('/sizeBudget: "huge" is not a size');
     expect(problem(() => describeImage(dir, { config: path.join(dir, 'missing.json') }))).toContain('No config file at');
     expect(problem(() => describeImage(mkdtempSync(path.join(tmpdir(), 'ctx-')), { port: 0 }))).toBe('Bad port 0 (describeImage option port): not a TCP port (1-65535)');
+  });
+});
+
+describe('audit() options given by a library caller', () => {
+  it('are checked by the same rules as every other source, naming the option', () => {
+    expect(problem(() => resolveSettings({ memory: '1' }))).toBe('Bad memory limit "1" (audit() option "memory"): below Docker\'s minimum of 6 MiB (0: no limit)');
+    expect(problem(() => resolveSettings({ buildTimeout: '30d' }))).toContain('Bad build timeout "30d" (audit() option "buildTimeout"): too long');
+    expect(problem(() => resolveSettings({ port: 70000 }))).toBe('Bad port 70000 (audit() option "port"): not a TCP port (1-65535)');
+  });
+  it('resolve to the defaults and parsed values', () => {
+    expect(resolveSettings({ shutdownBudget: '2s', memory: '512MiB', pidsLimit: 0 })).toMatchObject({ shutdownBudgetMs: 2000, memoryBytes: 512 * 2 ** 20, pidsLimit: 0, network: 'bridge' });
   });
 });
