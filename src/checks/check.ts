@@ -125,6 +125,24 @@ export function lastLogLine(lifecycle: LifecycleObservation): string {
   return line ? `; it said: "${line.slice(0, 200)}"` : '; it printed nothing';
 }
 
+/**
+ * Start refusals that the image itself causes: its USER, its ENTRYPOINT/CMD program, its WORKDIR
+ * (runc's, crun's and Podman's wording). Anything else (cgroups, the network, a shim) is the engine's.
+ */
+const IMAGE_START_FAULT = /unable to find (user|group)|no matching entries in (passwd|group)|executable file not found|no such file or directory|permission denied|exec format error|not a directory|chdir to cwd/i;
+
+/**
+ * The verdict of a check that judges the running app (it must start to pass) when the start was
+ * refused: `fail` when the image caused it, `error` when the engine did (nothing about the image was
+ * seen). Undefined when the container started.
+ */
+export function startRefused(lifecycle: LifecycleObservation, evidence: Record<string, unknown>): Verdict | undefined {
+  const why = lifecycle.startError;
+  if (why === undefined) return undefined;
+  if (IMAGE_START_FAULT.test(why)) return verdict('fail', `the container could not start: ${why}`, evidence);
+  return verdict('error', `the engine could not start the container (this says nothing about the image): ${why}`, evidence);
+}
+
 /** When the lifecycle could not be observed at all, say why (shared by the runtime checks). */
 export function notObserved(lifecycle: LifecycleObservation): string | undefined {
   if (lifecycle.startError) return `the container could not start: ${lifecycle.startError}`;

@@ -1,5 +1,5 @@
 import { formatMs } from '../units.js';
-import { lastLogLine, lineWriter, logLines, required, tellingLine, verdict, type Check } from './check.js';
+import { lastLogLine, lineWriter, logLines, required, startRefused, tellingLine, verdict, type Check } from './check.js';
 
 const NS_PER_MS = 1e6;
 
@@ -32,7 +32,8 @@ export const healthcheck: Check = {
       startPeriodMs: declared.startPeriodNs / NS_PER_MS || undefined,
       retries: declared.retries || undefined,
     };
-    if (life.startError) return verdict('fail', `the container could not start: ${life.startError}`, { configured });
+    const refused = startRefused(life, { configured });
+    if (refused) return refused;
     const health = required(life.health, 'health observation');
     const lastProbe = health.probes[health.probes.length - 1];
     const probeOutput = lastProbe?.output.trim();

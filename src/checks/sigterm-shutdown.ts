@@ -1,7 +1,7 @@
 import { constants } from 'node:os';
 import { isPackageManager, type ProcessTree } from '../lifecycle/process-tree.js';
 import { formatMs } from '../units.js';
-import { lastLogLine, lineWriter, logLines, required, verdict, type Check } from './check.js';
+import { lastLogLine, lineWriter, logLines, required, startRefused, verdict, type Check } from './check.js';
 
 /** 128 + signal number: how a process killed by that signal exits. */
 function exitCodeForSignal(signal: string): number | undefined {
@@ -34,7 +34,8 @@ export const sigtermShutdown: Check = {
   run({ lifecycle, settings }) {
     const life = required(lifecycle, 'lifecycle');
     const lastLogLines = life.logs.slice(-10);
-    if (life.startError) return verdict('fail', `the container could not start: ${life.startError}`, { lastLogLines });
+    const refused = startRefused(life, { lastLogLines });
+    if (refused) return refused;
     if (life.exitedEarly || !life.shutdown) {
       const { exitCode = -1, afterMs = 0 } = life.exitedEarly ?? {};
       return verdict(

@@ -58,19 +58,22 @@ export async function locateApp(command: StartCommand, workingDir: string, stat:
     startDir = s?.isDirectory ? entryScript : path.dirname(entryScript);
   }
   const location: AppLocation = { startDir, entryScript, installRoots: [], searched: [] };
-  for (const dir of ancestors(startDir)) {
+  // Every ancestor's candidates in one round: each stat is a round trip to the daemon, and a
+  // sequential walk up from /home/node/app/dist cost ~0.25 s (measured).
+  const names = ['node_modules', 'package.json', '.pnp.cjs', ...LOCKFILES];
+  const dirs = ancestors(startDir);
+  const join = (dir: string, name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
+  const stats = await Promise.all(dirs.map((dir) => Promise.all(names.map((name) => stat(join(dir, name))))));
+  dirs.forEach((dir, d) => {
     location.searched.push(dir);
-    const join = (name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
-    // Two small batches: many calls at once on one AbortSignal only add listeners, not speed.
-    const [nodeModules, packageJson, pnp] = await Promise.all(['node_modules', 'package.json', '.pnp.cjs'].map((name) => stat(join(name))));
-    const locks = await Promise.all(LOCKFILES.map((name) => stat(join(name))));
+    const [nodeModules, packageJson, pnp, ...locks] = stats[d];
     // The base image's global modules are npm's own, never the app's.
-    if (nodeModules?.isDirectory && join('node_modules') !== '/usr/local/lib/node_modules') location.installRoots.push(dir);
-    if (!location.packageJson && packageJson && !packageJson.isDirectory) location.packageJson = join('package.json');
-    if (!location.pnp && pnp && !pnp.isDirectory) location.pnp = join('.pnp.cjs');
+    if (nodeModules?.isDirectory && join(dir, 'node_modules') !== '/usr/local/lib/node_modules') location.installRoots.push(dir);
+    if (!location.packageJson && packageJson && !packageJson.isDirectory) location.packageJson = join(dir, 'package.json');
+    if (!location.pnp && pnp && !pnp.isDirectory) location.pnp = join(dir, '.pnp.cjs');
     const lock = LOCKFILES.find((_, i) => locks[i] && !locks[i]!.isDirectory);
-    if (!location.lockfile && lock) location.lockfile = join(lock);
-  }
+    if (!location.lockfile && lock) location.lockfile = join(dir, lock);
+  });
   location.installRoot = location.installRoots[0];
   return location;
 }

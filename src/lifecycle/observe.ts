@@ -74,6 +74,8 @@ export interface ObserveOptions {
   signal: AbortSignal;
   clock?: Clock;
   onStatus?: (line: string) => void;
+  /** Called once the start call has returned (started or refused). */
+  onStarted?: () => void;
   /** Labels of the audit's containers, and how to hand one to the reaper (for probes' helper containers). */
   helpers?: { labels: Record<string, string>; track(containerId: string): void };
 }
@@ -98,12 +100,14 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     try {
       await docker.startContainer(containerId);
     } catch (err) {
+      opts.onStarted?.();
       if (signal.aborted) throw err;
       observation.startError = (err as Error).message.replace(/^Docker refused starting the container: /, '');
       record('start-failed', observation.startError);
       return await finish();
     }
     began = clock.now();
+    opts.onStarted?.();
     record('started');
     const started = await docker.inspectContainer(containerId, { signal });
     startedAtMs = Date.parse(started.startedAt) || Date.now();

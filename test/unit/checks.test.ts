@@ -88,6 +88,19 @@ describe('init-pid1', () => {
   });
 });
 
+describe('a container the engine refused to start', () => {
+  it('fails the checks that need the app running when the image caused it (USER, entrypoint)', () => {
+    for (const startError of ['unable to find user appuser: no matching entries in passwd file', 'OCI runtime create failed: exec: "dumb-init": executable file not found in $PATH: unknown']) {
+      const life = input({ lifecycle: { startError } });
+      expect(sigtermShutdown.run(life)).toMatchObject({ status: 'fail', message: `the container could not start: ${startError}` });
+    }
+  });
+  it('is an error, not a verdict on the image, when the engine failed (cgroups, network, shim)', () => {
+    const startError = 'OCI runtime create failed: container_linux.go:380: starting container process caused: process_linux.go:545: container init caused: cgroup: cannot allocate memory: unknown';
+    expect(sigtermShutdown.run(input({ lifecycle: { startError } }))).toMatchObject({ status: 'error', message: expect.stringContaining('says nothing about the image') });
+  });
+});
+
 describe('healthcheck', () => {
   it('fails an image without HEALTHCHECK before looking at the lifecycle', () => {
     expect(healthcheck.run(input()).status).toBe('fail');
