@@ -227,8 +227,6 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     const runObservers = async () => {
       const observers = checks.filter((c) => c.observe);
       if (!observers.length) return;
-      const filesContainerId = filesContainer ? await filesContainer : undefined;
-      await appStarted;
       await timed('observe', () =>
         Promise.all(
           observers.map(async (check) => {
@@ -242,7 +240,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
                   target: spec,
                   contextDir: resolved.contextDir,
                   dockerfile: resolved.dockerfile,
-                  filesContainerId,
+                  // Reads wait for the app's start; the image export (secrets) does not wait.
+                  filesContainer: filesContainer && (() => appStarted.then(() => filesContainer)),
                   signal: work,
                   settings,
                   onStatus: options.onStatus,

@@ -54,8 +54,12 @@ export interface ObserveContext {
   target: TargetSpec;
   contextDir?: string;
   dockerfile?: string;
-  /** A created, never-started container of the image, for archive reads. */
-  filesContainerId?: string;
+  /**
+   * A created, never-started container of the image, for archive reads. It resolves once the app's
+   * container has been started: each archive read costs the daemon a helper process, which slowed the
+   * start. Undefined when the audit made none.
+   */
+  filesContainer?: () => Promise<string>;
   signal: AbortSignal;
   settings: CheckSettings;
   onStatus?: (line: string) => void;

@@ -60,7 +60,8 @@ export function compareEngines(declared: string | undefined, nodeVersion: string
 }
 
 async function observeEngines(ctx: ObserveContext): Promise<EnginesObservation> {
-  if (!ctx.filesContainerId) throw new Error('no container to read package.json from');
+  if (!ctx.filesContainer) throw new Error('no container to read package.json from');
+  const filesContainerId = await ctx.filesContainer();
   const workdir = ctx.basics.image.config.workingDir || '/';
   const script = ctx.basics.command.entryScript;
   const starts = [...new Set([script ? path.dirname(path.resolve(workdir, script)) : undefined, workdir].filter((d): d is string => !!d))];
@@ -71,7 +72,7 @@ async function observeEngines(ctx: ObserveContext): Promise<EnginesObservation> 
       const file = path.join(dir, 'package.json');
       if (searched.includes(file)) break;
       searched.push(file);
-      const content = await ctx.docker.readFile(ctx.filesContainerId, file, { signal: ctx.signal });
+      const content = await ctx.docker.readFile(filesContainerId, file, { signal: ctx.signal });
       if (!content) continue;
       let json: { name?: string; engines?: { node?: unknown } } = {};
       try {
