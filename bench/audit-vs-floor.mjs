@@ -105,7 +105,7 @@ async function buildFixture(name, dockerfile, contextDir = FIXTURES, buildArgs =
   const { buildImage } = await import(pathToFileURL(path.join(root, 'dist/target/build.js')).href);
   const context = resolveContext(contextDir, dockerfile);
   const started = performance.now();
-  await buildImage(new DockerodePort(), { context: context.tar, dockerfile: context.dockerfile, buildArgs, tag });
+  await buildImage(new DockerodePort(), { context: context.tar, contextDir: context.dir, dockerfile: context.dockerfile, buildArgs, tag });
   builtTags.push(tag);
   log(`built ${tag} in ${sec(performance.now() - started)} s`);
   return tag;

@@ -165,6 +165,7 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
     const started = performance.now();
     const result = await buildImage(ctx.docker, {
       context: context.tar,
+      contextDir: context.dir,
       dockerfile: context.dockerfile,
       buildArgs: target.buildArgs ?? {},
       target: target.buildTarget,

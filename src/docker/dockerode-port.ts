@@ -1,12 +1,13 @@
 // The Docker port implemented with dockerode: the only module that imports it.
 import Docker from 'dockerode';
-import { posix as pathPosix } from 'node:path';
+import path, { posix as pathPosix } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../errors.js';
 import { withinMs } from '../wait.js';
 import { pipeline } from 'node:stream/promises';
 import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
+import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit-session.js';
 import { demuxLogs } from './logs.js';
 import type {
   CallOptions,
@@ -155,11 +156,33 @@ export class DockerodePort implements DockerPort {
     // Aborting the request makes the daemon cancel the build (BuildKit and classic alike).
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const abortSignal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    options.abortSignal = abortSignal;
+    let session: BuildKitSession | undefined;
     let outcome: Awaited<ReturnType<typeof parseBuildStream>>;
     try {
       abortSignal.throwIfAborted();
-      const stream = (await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, options)) as unknown as Readable;
+      let stream: Readable;
+      if (builder === 'buildkit' && request.contextDir) {
+        // As the docker CLI: BuildKit reads the context folder and the Dockerfile's folder through a
+        // session of ours, and applies .dockerignore itself. The build request has no body.
+        const dockerfileDir = pathPosix.dirname(request.dockerfile);
+        session = await openBuildKitSession(this.docker.modem as unknown as SessionModem, {
+          dirs: [
+            { name: 'context', dir: request.contextDir, resetOwner: true },
+            { name: 'dockerfile', dir: path.join(request.contextDir, dockerfileDir) },
+          ],
+          signal: abortSignal,
+        });
+        stream = await this.dialBuild(
+          { ...options, dockerfile: pathPosix.basename(request.dockerfile), remote: 'client-session', session: session.id },
+          abortSignal,
+        );
+      } else {
+        // dockerode opens a session of its own for version 2 (serving nothing we need): the tar carries all.
+        stream = (await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, {
+          ...options,
+          abortSignal,
+        })) as unknown as Readable;
+      }
       // An abort after the response began must end the stream we are reading, not only the request.
       const onAbort = () => stream.destroy(new Error('build cancelled'));
       abortSignal.addEventListener('abort', onAbort, { once: true });
@@ -176,6 +199,9 @@ export class DockerodePort implements DockerPort {
       const e = err as DockerodeError;
       if (isConnectionError(e)) throw toAuditError(err, 'building');
       throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`, e.statusCode);
+    } finally {
+      // Ended, failed or cancelled: the session goes with the build.
+      session?.close();
     }
     if (outcome.error !== undefined) {
       const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';
@@ -185,6 +211,24 @@ export class DockerodePort implements DockerPort {
     }
     if (!outcome.imageId) throw new BuildFailedError('Build ended without an image id', undefined, outcome.log.slice(-20));
     return { imageId: outcome.imageId, builder, log: outcome.log, steps: outcome.steps };
+  }
+
+  /** POST /build without a body (the context comes through the session), answered with the progress stream. */
+  private dialBuild(query: Record<string, unknown>, abortSignal: AbortSignal): Promise<Readable> {
+    return new Promise((resolve, reject) =>
+      (this.docker.modem as unknown as SessionModem).dial(
+        {
+          path: '/build?',
+          method: 'POST',
+          // _query goes to the URL (objects as JSON, as buildImage sends buildargs); an empty _body sends none.
+          options: { _query: query, _body: {} },
+          abortSignal,
+          isStream: true,
+          statusCodes: { 200: true, 500: 'server error' },
+        },
+        (err, data) => (err ? reject(err) : resolve(data as Readable)),
+      ),
+    );
   }
 
   async inspectImage(ref: string): Promise<ImageInfo> {

@@ -41,6 +41,12 @@ export interface LayerHistory {
 export interface BuildRequest {
   /** Called once per attempt: a fallback to the classic builder needs a fresh stream. */
   context: () => Readable;
+  /**
+   * The context's directory, when there is one: BuildKit then reads it through a session, as with the
+   * docker CLI (and applies .dockerignore itself); the tar of `context` goes only to the classic builder.
+   */
+  contextDir?: string;
+  /** The Dockerfile's path relative to the context, with forward slashes. */
   dockerfile: string;
   buildArgs: Record<string, string>;
   target?: string;

@@ -1,5 +1,12 @@
-// The build context as Docker's CLI sends it: a tar of the directory minus what .dockerignore
-// excludes. The daemon does not apply .dockerignore to a tar sent through the API, so we must.
+// The build context as Docker's CLI sends it to the classic builder: a tar of the directory minus what
+// .dockerignore excludes. The daemon does not apply .dockerignore to a tar sent through the API, so we
+// must. BuildKit does not get this tar when the request carries the directory (BuildRequest.contextDir):
+// src/docker/buildkit-session.ts lets BuildKit read the directory through a session and
+// apply .dockerignore itself, as `docker build` does. Measured on docker 20.10: BuildKit given a tar
+// applies no .dockerignore, and cannot leave out of `COPY . .` a Dockerfile or .dockerignore that
+// .dockerignore lists (they must be in the tar); through the session it does, and the classic builder
+// removes them from the tar's result itself. The tar still goes to BuildKit when a request carries no
+// directory.
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -14,7 +21,7 @@ export interface BuildContext {
   dir: string;
   /** The Dockerfile's path relative to the context, with forward slashes. */
   dockerfile: string;
-  /** A fresh tar stream of the filtered context on each call. */
+  /** A fresh tar stream of the filtered context on each call (the classic builder's context). */
   tar: () => Readable;
   /** Pure predicate, for tests and the docs: is this relative path sent to the daemon? */
   isSent: (relativePath: string) => boolean;

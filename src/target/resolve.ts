@@ -74,6 +74,7 @@ export async function resolveTarget(
   const context = resolveContext(spec.dir, spec.dockerfile);
   const result = await buildImage(docker, {
     context: context.tar,
+    contextDir: context.dir,
     dockerfile: context.dockerfile,
     buildArgs: spec.buildArgs ?? {},
     target: spec.buildTarget,

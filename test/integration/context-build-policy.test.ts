@@ -24,6 +24,7 @@ function request(dir: string, extra: { target?: string; builder?: 'auto' | 'clas
   const context = resolveContext(dir);
   return {
     context: context.tar,
+    contextDir: context.dir,
     dockerfile: context.dockerfile,
     buildArgs: { NODE_IMAGE: inject('nodeImage') },
     tag: imageTagFor(dir, 'Dockerfile', extra.target),
@@ -42,7 +43,8 @@ describe('a build that cannot succeed', () => {
     await expect(failure).rejects.toBeInstanceOf(BuildFailedError);
     await expect(failure).rejects.toThrow(message);
     expect(progress.filter((line) => line.startsWith('ERROR:'))).toHaveLength(1);
-    expect(progress.filter((line) => line === '[internal] load remote build context')).toHaveLength(1);
+    // Each attempt loads the Dockerfile once (through the BuildKit session, from the Dockerfile's folder).
+    expect(progress.filter((line) => line === '[internal] load build definition from Dockerfile')).toHaveLength(1);
   });
 });
 

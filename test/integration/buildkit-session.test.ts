@@ -1,0 +1,240 @@
+// The build context through a BuildKit session (src/docker/buildkit-session.ts), on the real daemon:
+// BuildKit reads the folder itself and applies .dockerignore, as with `docker build`. Each listing is
+// what the docker CLI lands (measured with the 20.10 CLI, DOCKER_BUILDKIT=1); where a CLI that builds
+// with BuildKit is installed, the same build is also made with it and the listings compared.
+import { execFileSync, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildContext } from '../support/context-build.js';
+
+const builtTags: string[] = [];
+const DIST = path.resolve(__dirname, '../../dist');
+
+/** A docker CLI that builds with BuildKit: before 23.0 it does so itself, later through buildx. */
+const cli = ((): string | undefined => {
+  for (const bin of ['docker', '/usr/bin/docker']) {
+    try {
+      const version = execFileSync(bin, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] });
+      if (Number.parseInt(version, 10) < 23) return bin;
+      execFileSync(bin, ['buildx', 'version'], { stdio: 'ignore', timeout: 30_000 });
+      return bin;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+})();
+if (!cli) console.info('buildkit-session.test.ts: no docker CLI that builds with BuildKit: the listings are not compared with one');
+
+/** Every entry under /ctx: its path, type (f, d, l, p) and permissions. */
+function tree(image: string): string[] {
+  const out = execFileSync('docker', ['run', '--rm', '--entrypoint', 'find', image, '/ctx', '-mindepth', '1', '-printf', '%P %y %m\\n'], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return out.split('\n').filter(Boolean).sort();
+}
+
+function write(dir: string, files: Record<string, string>): void {
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+}
+
+const COPY_ALL = 'ARG NODE_IMAGE\nFROM $NODE_IMAGE\nCOPY . /ctx/\n';
+
+async function build(dir: string, dockerfile = 'Dockerfile'): Promise<{ tag: string; steps: string[] }> {
+  const tag = `node-image-audit/buildkit-session-test:${randomUUID().slice(0, 8)}`;
+  builtTags.push(tag);
+  const steps: string[] = [];
+  const result = await buildContext(dir, { tag, dockerfile, onProgress: (line) => steps.push(line) });
+  expect(result.builder).toBe('buildkit');
+  return { tag, steps };
+}
+
+/** The same build made by the docker CLI (BuildKit). */
+function buildWithCli(dir: string, dockerfile = 'Dockerfile'): string {
+  const tag = `node-image-audit/buildkit-session-test-cli:${randomUUID().slice(0, 8)}`;
+  builtTags.push(tag);
+  execFileSync(cli!, ['build', '-q', '--build-arg', `NODE_IMAGE=${inject('nodeImage')}`, '-f', path.join(dir, dockerfile), '-t', tag, dir], {
+    env: { ...process.env, DOCKER_BUILDKIT: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+    timeout: 180_000,
+  });
+  return tag;
+}
+
+afterAll(() => {
+  for (const tag of builtTags) execFileSync('docker', ['rmi', '-f', tag], { stdio: 'ignore', timeout: 60_000 });
+});
+
+describe('a .dockerignore with exceptions', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'session-exceptions-'));
+    write(dir, {
+      Dockerfile: COPY_ALL,
+      '.dockerignore': '*\n!app.js\n!lib/keep.js\n',
+      'app.js': 'console.log(1)\n',
+      'other.js': 'console.log(2)\n',
+      'secret.env': 'TOKEN=x\n',
+      'lib/keep.js': 'module.exports = 1\n',
+      'lib/drop.js': 'module.exports = 2\n',
+    });
+  });
+
+  it('lands only what docker build lands (no Dockerfile or .dockerignore: BuildKit keeps neither)', async () => {
+    const { tag, steps } = await build(dir);
+    expect(steps).toContain('[internal] load build context');
+    // lib is excluded itself but holds an exception: sent (as fsutil does) just before lib/keep.js.
+    expect(tree(tag)).toEqual(['app.js f 644', 'lib d 755', 'lib/keep.js f 644']);
+  });
+
+  it.skipIf(!cli)('is what the docker CLI lands', async () => {
+    expect(tree((await build(dir)).tag)).toEqual(tree(buildWithCli(dir)));
+  });
+});
+
+describe('a .dockerignore whose lines are not plain ASCII', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'session-ignore-utf8-'));
+    // The daemon sends each pattern as a header line: Node joins the lines of a key with ", " and reads
+    // them as latin1, and grpc-js drops a value that is not printable ASCII (with every pattern in it).
+    write(dir, {
+      Dockerfile: COPY_ALL,
+      '.dockerignore': 'données.txt\nsecret.env\na, b.txt\n',
+      'données.txt': 'x\n',
+      'secret.env': 'TOKEN=x\n',
+      'a, b.txt': 'x\n',
+      'a': 'kept\n',
+      'app.js': 'console.log(1)\n',
+    });
+  });
+
+  it('excludes every line it lists', async () => {
+    expect(tree((await build(dir)).tag)).toEqual(['.dockerignore f 644', 'Dockerfile f 644', 'a f 644', 'app.js f 644']);
+  });
+
+  it.skipIf(!cli)('is what the docker CLI lands', async () => {
+    expect(tree((await build(dir)).tag)).toEqual(tree(buildWithCli(dir)));
+  });
+});
+
+describe('a Dockerfile in a subfolder (-f docker/Dockerfile)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'session-subfolder-'));
+    write(dir, {
+      '.dockerignore': 'secret.env\n',
+      'docker/Dockerfile': COPY_ALL,
+      // BuildKit reads <Dockerfile>.dockerignore, next to the Dockerfile, instead of .dockerignore.
+      'other/Dockerfile': COPY_ALL,
+      'other/Dockerfile.dockerignore': 'app.js\nother\n',
+      'app.js': 'console.log(1)\n',
+      'secret.env': 'TOKEN=x\n',
+    });
+    // A Dockerfile reached through a symlink: followpaths resolves it inside the Dockerfile's folder.
+    symlinkSync('docker/Dockerfile', path.join(dir, 'linked.Dockerfile'));
+  });
+
+  it('builds with the Dockerfile read from its own folder', async () => {
+    const { tag, steps } = await build(dir, 'docker/Dockerfile');
+    expect(steps).toContain('[internal] load build definition from Dockerfile');
+    expect(tree(tag)).toEqual([
+      '.dockerignore f 644',
+      'app.js f 644',
+      'docker d 755',
+      'docker/Dockerfile f 644',
+      'linked.Dockerfile l 777',
+      'other d 755',
+      'other/Dockerfile f 644',
+      'other/Dockerfile.dockerignore f 644',
+    ]);
+  });
+
+  it('applies the ignore file next to the Dockerfile instead of .dockerignore', async () => {
+    expect(tree((await build(dir, 'other/Dockerfile')).tag)).toEqual([
+      '.dockerignore f 644',
+      'docker d 755',
+      'docker/Dockerfile f 644',
+      'linked.Dockerfile l 777',
+      'secret.env f 644',
+    ]);
+  });
+
+  it('builds with a Dockerfile that is a symlink', async () => {
+    expect(tree((await build(dir, 'linked.Dockerfile')).tag)).toContain('linked.Dockerfile l 777');
+  });
+
+  it.skipIf(!cli)('is what the docker CLI lands, for each Dockerfile', async () => {
+    for (const dockerfile of ['docker/Dockerfile', 'other/Dockerfile', 'linked.Dockerfile']) {
+      expect(tree((await build(dir, dockerfile)).tag), dockerfile).toEqual(tree(buildWithCli(dir, dockerfile)));
+    }
+  });
+});
+
+describe('a cancelled session build', () => {
+  it('cancels the build and leaves no session open: the process ends by itself', async () => {
+    const marker = `session-abort-${randomUUID()}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'session-abort-'));
+    write(dir, { Dockerfile: `ARG NODE_IMAGE\nFROM $NODE_IMAGE\nRUN echo ${marker} && sleep 30\n` });
+    // The library as built by the global setup, in a process of its own: an open session (a socket, a
+    // timer of the gRPC server) would keep that process alive after the build rejected.
+    const module = (file: string) => JSON.stringify(pathToFileURL(path.join(DIST, file)).href);
+    const script = `
+      import { DockerodePort } from ${module('docker/dockerode-port.js')};
+      import { buildImage } from ${module('target/build.js')};
+      import { resolveContext } from ${module('target/context.js')};
+      const context = resolveContext(${JSON.stringify(dir)});
+      const controller = new AbortController();
+      const onProgress = (line) => {
+        if (line.includes(${JSON.stringify(marker)}) && !line.includes('RUN') && !controller.signal.aborted) {
+          console.log('running');
+          setTimeout(() => controller.abort(), 500);
+        }
+      };
+      try {
+        await buildImage(new DockerodePort(), {
+          context: context.tar, contextDir: context.dir, dockerfile: context.dockerfile, buildArgs: { NODE_IMAGE: ${JSON.stringify(inject('nodeImage'))} },
+          tag: 'node-image-audit/buildkit-session-test:abort', timeoutMs: 120000, signal: controller.signal, onProgress,
+        });
+        console.log('built');
+      } catch (err) {
+        console.log('rejected ' + err.name);
+      }
+      console.log('done');
+    `;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let doneAt: number | undefined;
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      if (doneAt === undefined && stdout.includes('done\n')) doneAt = performance.now();
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+    clearTimeout(killer);
+    const exitedAt = performance.now();
+    expect(stdout, stderr).toContain('running');
+    expect(stdout).toContain('rejected AuditInterruptedError');
+    expect(code).toBe(0);
+    expect(doneAt).toBeDefined();
+    // Nothing of ours kept the process: it ends as soon as the build rejected.
+    expect(exitedAt - doneAt!).toBeLessThan(2000);
+    // The daemon cancelled the build: its RUN (a process on this host) is gone.
+    if (!process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')) {
+      const running = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(marker));
+      const deadline = performance.now() + 10_000;
+      while (running().length && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(running()).toEqual([]);
+    }
+  });
+});
