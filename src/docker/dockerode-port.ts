@@ -8,7 +8,7 @@ import { withinMs } from '../wait.js';
 import { pipeline } from 'node:stream/promises';
 import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
 import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit-session.js';
-import { demuxLogs } from './logs.js';
+import { demuxLogs, frameReader } from './logs.js';
 import type {
   CallOptions,
   ContainerEvent,
@@ -760,17 +760,10 @@ async function followOutput(
 
 /** Splits Docker's multiplexed stream (8-byte frame headers) into stdout and stderr chunks. */
 function demuxStream(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer) => void): Writable {
-  let buffered = Buffer.alloc(0);
+  const feed = frameReader((stream, payload) => (stream === 2 ? onStderr : onStdout)(payload));
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 8) {
-        const size = buffered.readUInt32BE(4);
-        if (buffered.length < 8 + size) break;
-        const payload = buffered.subarray(8, 8 + size);
-        (buffered[0] === 2 ? onStderr : onStdout)(Buffer.from(payload));
-        buffered = buffered.subarray(8 + size);
-      }
+      feed(chunk);
       callback();
     },
   });
