@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demuxLogs } from '../../src/docker/logs.js';
+import { demuxLogs, frameReader } from '../../src/docker/logs.js';
 
 const frame = (stream: 1 | 2, text: string) => {
   const body = Buffer.from(text);
@@ -16,5 +16,18 @@ describe('demuxLogs', () => {
   });
   it('passes TTY logs (no frames) through', () => {
     expect(demuxLogs(Buffer.from('a\r\nb\n'))).toEqual(['a', 'b']);
+  });
+});
+
+describe('frameReader', () => {
+  it('reassembles frames split anywhere across chunks, keeping stdout and stderr apart', () => {
+    const raw = Buffer.concat([frame(1, 'out one\n'), frame(2, 'err\n'), frame(1, 'out two\n')]);
+    for (const cut of [1, 5, 8, 9, 15, raw.length - 1]) {
+      const seen: string[] = [];
+      const feed = frameReader((stream, payload) => seen.push(`${stream}:${payload.toString()}`));
+      feed(raw.subarray(0, cut));
+      feed(raw.subarray(cut));
+      expect(seen).toEqual(['1:out one\n', '2:err\n', '1:out two\n']);
+    }
   });
 });
