@@ -133,7 +133,19 @@ export function lastLogLine(lifecycle: LifecycleObservation): string {
  * Start refusals that the image itself causes: its USER, its ENTRYPOINT/CMD program, its WORKDIR
  * (runc's, crun's and Podman's wording). Anything else (cgroups, the network, a shim) is the engine's.
  */
-const IMAGE_START_FAULT = /unable to find (user|group)|no matching entries in (passwd|group)|executable file not found|no such file or directory|permission denied|exec format error|not a directory|chdir to cwd/i;
+const IMAGE_START_FAULT = new RegExp(
+  [
+    'unable to find (user|group)',
+    'no matching entries in (passwd|group)',
+    // The program to run: runc's `exec: "/app/x": stat /app/x: no such file or directory`, crun's `executable file '/x' not found`.
+    'executable file .*not found',
+    'exec: "[^"]*": .*(no such file or directory|permission denied|exec format error|not a directory)',
+    'exec format error',
+    // WORKDIR: `chdir to cwd ("/x") set in config.json failed: not a directory`.
+    'chdir to cwd',
+  ].join('|'),
+  'i',
+);
 
 /**
  * The verdict of a check that judges the running app (it must start to pass) when the start was

@@ -90,14 +90,23 @@ describe('init-pid1', () => {
 
 describe('a container the engine refused to start', () => {
   it('fails the checks that need the app running when the image caused it (USER, entrypoint)', () => {
-    for (const startError of ['unable to find user appuser: no matching entries in passwd file', 'OCI runtime create failed: exec: "dumb-init": executable file not found in $PATH: unknown']) {
+    for (const startError of [
+      'unable to find user appuser: no matching entries in passwd file',
+      'OCI runtime create failed: container_linux.go:380: starting container process caused: exec: "dumb-init": executable file not found in $PATH: unknown',
+      'OCI runtime create failed: runc create failed: unable to start container process: exec: "/app/start.sh": permission denied: unknown',
+      "crun: executable file `/nope` not found: No such file or directory: OCI runtime attempted to invoke a command that was not found",
+    ]) {
       const life = input({ lifecycle: { startError } });
       expect(sigtermShutdown.run(life)).toMatchObject({ status: 'fail', message: `the container could not start: ${startError}` });
     }
   });
   it('is an error, not a verdict on the image, when the engine failed (cgroups, network, shim)', () => {
-    const startError = 'OCI runtime create failed: container_linux.go:380: starting container process caused: process_linux.go:545: container init caused: cgroup: cannot allocate memory: unknown';
-    expect(sigtermShutdown.run(input({ lifecycle: { startError } }))).toMatchObject({ status: 'error', message: expect.stringContaining('says nothing about the image') });
+    for (const startError of [
+      'OCI runtime create failed: container_linux.go:380: starting container process caused: process_linux.go:545: container init caused: cgroup: cannot allocate memory: unknown',
+      'failed to create shim: OCI runtime create failed: open /sys/fs/cgroup/pids/docker/x/pids.max: no such file or directory: unknown',
+    ]) {
+      expect(sigtermShutdown.run(input({ lifecycle: { startError } }))).toMatchObject({ status: 'error', message: expect.stringContaining('says nothing about the image') });
+    }
   });
 });
 
