@@ -33,8 +33,9 @@ function podmanImageRef(ref: string): string {
 async function auditOnPodman(dockerfile: string, extra: string[] = []): Promise<{ run: CliRun; report: AuditReport }> {
   const run = await runCli(
     [SERVICE_DIR, '-f', dockerfile, '--build-arg', `NODE_IMAGE=${podmanImageRef(inject('nodeImage'))}`, '--only', CORE, '--format', 'json', ...extra],
-    // Only the child talks to Podman. Podman has no BuildKit session endpoint (POST /session → 404
-    // "Not Found", which the builder policy does not take for "BuildKit unavailable"): classic builder.
+    // Only the child talks to Podman. Podman has no BuildKit session endpoint (POST /session → 404); the
+    // builder policy then falls back to the classic builder (checked by hand with the session-based
+    // BuildKit path, 2026-11-29). The job forces classic to skip that round trip.
     { DOCKER_HOST: socket, IMAGE_AUDIT_BUILDER: 'classic' },
   );
   let report: AuditReport;
