@@ -227,8 +227,9 @@ describe('a cancelled session build', () => {
     expect(stdout).toContain('rejected AuditInterruptedError');
     expect(code).toBe(0);
     expect(doneAt).toBeDefined();
-    // Nothing of ours kept the process: it ends as soon as the build rejected.
-    expect(exitedAt - doneAt!).toBeLessThan(2000);
+    // Nothing of ours kept the process: it ends as soon as the build rejected (a leaked session socket
+    // keeps it until the 60 s killer; 5 s is slack for a loaded 2-core CI).
+    expect(exitedAt - doneAt!).toBeLessThan(5000);
     // The daemon cancelled the build: its RUN (a process on this host) is gone.
     if (!process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')) {
       const running = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(marker));
