@@ -3,6 +3,7 @@
 // pid namespace's reaper). Once they have ended, /proc inside the container says whether PID 1 reaped
 // them (gone) or left them as zombies (state Z, ppid 1).
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
+import { formatMs } from '../units.js';
 import { sleep } from '../wait.js';
 import { lineWriter, required, verdict, type Check } from './check.js';
 import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/shared.js';
@@ -12,6 +13,10 @@ const ORPHAN_LIFE_MS = 150;
 const POLL_MS = 100;
 // Generous: on a loaded host a node that lives 150 ms may take seconds to start and end.
 const SETTLE_BOUND_MS = 20_000;
+// An orphan that just ended is a zombie until PID 1 reaps it: a reaping init does so within
+// milliseconds, but on a loaded host it may not have run yet when /proc is read. Only a zombie still
+// there this long after it was first seen counts (a PID 1 that never reaps leaves it for good).
+const ZOMBIE_GRACE_MS = 1_000;
 
 // Spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and start times (field
 // 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits before they do: one exec
@@ -66,6 +71,8 @@ export interface ZombieProbeValue {
   pid1: string;
   /** How long after spawning the orphans the state was read. */
   readAfterMs: number;
+  /** How long the orphans seen as zombies had been zombies when last read (at least ZOMBIE_GRACE_MS, or the bound). */
+  zombieForMs?: number;
 }
 
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
@@ -77,14 +84,21 @@ async function provokeOrphans(context: LiveContext): Promise<ZombieProbeValue | 
   context.record('zombie-probe', `spawned orphans ${orphans.map((o) => o.pid).join(', ')} (pids in the container)`);
   const began = context.clock.now();
   await sleep(ORPHAN_LIFE_MS + POLL_MS, context.signal);
-  // Poll until no orphan is still running (a loaded host may start them late), bounded.
+  // Poll until no orphan is still running (a loaded host may start them late) and every zombie has
+  // outlived the grace PID 1 gets to reap it, bounded.
+  const zombieSince = new Map<number, number>();
   for (;;) {
     const read = await execNode(context, READ, [JSON.stringify(orphans)]);
     if (isUnavailable(read)) return read;
     const seen = lastJson<Omit<ZombieProbeValue, 'kind' | 'readAfterMs'>>(read.stdout);
-    const readAfterMs = Math.round(context.clock.now() - began + ORPHAN_LIFE_MS);
+    const now = context.clock.now();
+    const readAfterMs = Math.round(now - began + ORPHAN_LIFE_MS);
     const running = seen.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
-    if (!running.length || context.clock.now() - began >= SETTLE_BOUND_MS) return { kind: 'observed', ...seen, readAfterMs };
+    const zombies = seen.orphans.filter((o) => o.state === 'Z');
+    for (const z of zombies) if (!zombieSince.has(z.pid)) zombieSince.set(z.pid, now);
+    const zombieForMs = zombies.length ? Math.round(Math.min(...zombies.map((z) => now - zombieSince.get(z.pid)!))) : undefined;
+    const settled = !running.length && (zombieForMs === undefined || zombieForMs >= ZOMBIE_GRACE_MS);
+    if (settled || now - began >= SETTLE_BOUND_MS) return { kind: 'observed', ...seen, readAfterMs, zombieForMs };
     await sleep(POLL_MS, context.signal);
   }
 }
@@ -98,7 +112,7 @@ export const zombieProbe: LiveProbe<ZombieProbeValue | Unavailable> = {
 
 /** The verdict from what /proc showed: pure, for unit tests. */
 export function judgeZombies(value: ZombieProbeValue) {
-  const evidence = { orphans: value.orphans, zombies: value.zombies, pid1: value.pid1, readAfterMs: value.readAfterMs };
+  const evidence = { orphans: value.orphans, zombies: value.zombies, pid1: value.pid1, readAfterMs: value.readAfterMs, zombieForMs: value.zombieForMs };
   const zombies = value.orphans.filter((o) => o.state === 'Z');
   const running = value.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
   const hint = 'PID 1 must reap orphans: run the app under an init, `ENTRYPOINT ["dumb-init", "--"]` (or `tini --`), with `CMD ["node", "…"]`.';
@@ -106,7 +120,7 @@ export function judgeZombies(value: ZombieProbeValue) {
     const list = zombies.map((z) => `${z.pid} (ppid ${z.ppid})`).join(', ');
     return verdict(
       'fail',
-      `${zombies.length} of ${value.orphans.length} orphaned processes stayed zombies: pids ${list} in the container, not reaped by PID 1 "${value.pid1}"`,
+      `${zombies.length} of ${value.orphans.length} orphaned processes stayed zombies${value.zombieForMs !== undefined ? ` (still after ${formatMs(value.zombieForMs)})` : ''}: pids ${list} in the container, not reaped by PID 1 "${value.pid1}"`,
       evidence,
       hint,
     );

@@ -5,7 +5,8 @@ import { analyseDrain, gracefulDrain, judgeDrain } from '../../src/checks/gracef
 import { healthDetectsHang, judgeHang, recoveryBoundMs, unhealthyBoundMs } from '../../src/checks/health-detects-hang.js';
 import type { ClientEvent } from '../../src/checks/probes/drain-client.js';
 import { programMissing } from '../../src/checks/probes/shared.js';
-import { judgeZombies, zombieReaping } from '../../src/checks/zombie-reaping.js';
+import { judgeZombies, zombieProbe, zombieReaping, type ZombieProbeValue } from '../../src/checks/zombie-reaping.js';
+import type { LiveContext } from '../../src/lifecycle/probe.js';
 import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
 import type { ProbeOutcome } from '../../src/lifecycle/probe.js';
 
@@ -18,6 +19,46 @@ function input(probes: Record<string, ProbeOutcome>, over: Partial<LifecycleObse
 }
 
 describe('zombie-reaping', () => {
+  // The probe against a scripted container: one spawn, then each read answers the orphans' states in turn.
+  const probeWith = async (reads: string[][]) => {
+    let t = 0;
+    let read = 0;
+    const exec = async (argv: string[]) => {
+      const spawning = argv.length === 5; // node -e SPAWN life count
+      const stdout = spawning
+        ? JSON.stringify([{ pid: 21 }, { pid: 22 }]) + '\n'
+        : JSON.stringify({ orphans: reads[Math.min(read++, reads.length - 1)].map((state, i) => ({ pid: 21 + i, state, ppid: 1 })), zombies: [], pid1: 'dumb-init -- node app.js' }) + '\n';
+      return { exitCode: 0, stdout, stderr: '' };
+    };
+    const context = {
+      processes: { app: undefined },
+      signal: new AbortController().signal,
+      clock: { now: () => t, sleep: async (ms: number) => void (t += ms) },
+      exec,
+      record: () => undefined,
+    } as unknown as LiveContext;
+    // sleep() of src/wait.ts uses real timers: keep them short by advancing the fake clock per read.
+    const realExec = context.exec;
+    context.exec = async (argv, options) => {
+      t += 250;
+      return realExec(argv, options);
+    };
+    return { value: (await zombieProbe.whileUp!(context)) as { kind: string; orphans: Array<{ state: string }>; zombieForMs?: number }, reads: read };
+  };
+  it('gives PID 1 time to reap a zombie it has not reached yet (a loaded host): pass, not fail', async () => {
+    const { value, reads } = await probeWith([['Z', 'gone'], ['gone', 'gone']]);
+    expect(value.orphans.map((o) => o.state)).toEqual(['gone', 'gone']);
+    expect(reads).toBe(2);
+    expect(judgeZombies({ ...(value as unknown as ZombieProbeValue), zombies: [] }).status).toBe('pass');
+  });
+  it('fails a zombie that is still there after the grace', async () => {
+    const { value, reads } = await probeWith([['Z', 'Z']]);
+    expect(reads).toBeGreaterThan(2);
+    expect(value.zombieForMs).toBeGreaterThanOrEqual(1000);
+    const v = judgeZombies({ ...(value as unknown as ZombieProbeValue), zombies: [] });
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^2 of 2 orphaned processes stayed zombies \(still after 1\.\d+ s\): pids 21 \(ppid 1\), 22 \(ppid 1\)/);
+  });
   const base = { kind: 'observed' as const, zombies: [], pid1: 'dumb-init -- node app.js', readAfterMs: 600 };
   it('passes when every orphan is gone', () => {
     const v = judgeZombies({ ...base, orphans: [{ pid: 20, state: 'gone' }, { pid: 21, state: 'gone' }, { pid: 22, state: 'gone' }] });
