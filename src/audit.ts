@@ -167,6 +167,9 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     // mount its rootfs and run a helper, which on 2 cores slowed the start call by ~0.4 s (measured).
     let appStartCalled: () => void = () => undefined;
     const appStarted = new Promise<void>((resolve) => (appStartCalled = resolve));
+    // The files container for reads: the file facts and every observer that reads files (the image
+    // export of `secrets` does not use it, so it does not wait).
+    const filesContainerForReads = filesContainer && (() => appStarted.then(() => filesContainer));
     const runLifecycle = async (): Promise<LifecycleObservation | undefined> => {
       try {
         return await startAndObserve();
@@ -218,9 +221,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     };
 
     const gatherFiles = async () => {
-      if (!filesContainer) return undefined;
-      const id = await filesContainer;
-      await appStarted;
+      if (!filesContainerForReads) return undefined;
+      const id = await filesContainerForReads();
       return needs.has('files') ? timed('files', () => gatherFileFacts(docker, id, basics, resolved.contextDir, work)) : undefined;
     };
 
@@ -240,8 +242,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
                   target: spec,
                   contextDir: resolved.contextDir,
                   dockerfile: resolved.dockerfile,
-                  // Reads wait for the app's start; the image export (secrets) does not wait.
-                  filesContainer: filesContainer && (() => appStarted.then(() => filesContainer)),
+                  filesContainer: filesContainerForReads,
                   signal: work,
                   settings,
                   onStatus: options.onStatus,

@@ -116,6 +116,10 @@ export function judgeZombies(value: ZombieProbeValue) {
   const zombies = value.orphans.filter((o) => o.state === 'Z');
   const running = value.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
   const hint = 'PID 1 must reap orphans: run the app under an init, `ENTRYPOINT ["dumb-init", "--"]` (or `tini --`), with `CMD ["node", "…"]`.';
+  if (zombies.length && value.zombieForMs !== undefined && value.zombieForMs < ZOMBIE_GRACE_MS) {
+    // The bound came before the grace ran out: whether PID 1 would have reaped them was not seen.
+    return verdict('error', `${zombies.length} orphaned processes were zombies for only ${formatMs(value.zombieForMs)} when the ${formatMs(SETTLE_BOUND_MS)} bound passed: reaping could not be observed`, evidence);
+  }
   if (zombies.length) {
     const list = zombies.map((z) => `${z.pid} (ppid ${z.ppid})`).join(', ');
     return verdict(

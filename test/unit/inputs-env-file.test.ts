@@ -1,16 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseAssignments, parseEnvFile } from '../../src/config/env-file.js';
-import { UsageError } from '../../src/errors.js';
+import { usageProblem } from '../support/usage-error.js';
 
-const problem = (work: () => unknown): string => {
-  try {
-    work();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as UsageError).message;
-  }
-  throw new Error('expected a UsageError');
-};
+const problem = usageProblem;
 
 describe('parseEnvFile (dotenv style)', () => {
   it('reads KEY=VALUE, export KEY=VALUE, quoted values and comments', () => {

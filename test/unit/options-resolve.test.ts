@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/audit.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveOptions, type CallerOptions } from '../../src/config/resolve.js';
-import { UsageError } from '../../src/errors.js';
+import { usageProblem } from '../support/usage-error.js';
 import { describeImage } from '../../src/vitest/index.js';
 import { optionsFromEnv } from '../../src/vitest/env-options.js';
 
@@ -15,15 +15,7 @@ const flags = (values: CallerOptions['values'], extra: Partial<CallerOptions> = 
   ...extra,
 });
 
-const problem = (work: () => unknown): string => {
-  try {
-    work();
-  } catch (err) {
-    expect(err).toBeInstanceOf(UsageError);
-    return (err as UsageError).message;
-  }
-  throw new Error('expected a UsageError');
-};
+const problem = usageProblem;
 
 /** A context directory with a config file, an env file it names, and an extra env file. */
 function project(config: object = {}) {

@@ -51,6 +51,11 @@ describe('zombie-reaping', () => {
     expect(reads).toBe(2);
     expect(judgeZombies({ ...(value as unknown as ZombieProbeValue), zombies: [] }).status).toBe('pass');
   });
+  it('is an error, not a fail, when the bound passed before a zombie had outlived the grace', () => {
+    const v = judgeZombies({ kind: 'observed', orphans: [{ pid: 21, state: 'Z', ppid: 1 }], zombies: [], pid1: 'node app.js', readAfterMs: 20_100, zombieForMs: 300 });
+    expect(v.status).toBe('error');
+    expect(v.message).toContain('reaping could not be observed');
+  });
   it('fails a zombie that is still there after the grace', async () => {
     const { value, reads } = await probeWith([['Z', 'Z']]);
     expect(reads).toBeGreaterThan(2);
