@@ -8,7 +8,7 @@ import { analyseCommand, type StartCommand } from './command.js';
 import { gatherDevDependencies } from './deps-gather.js';
 import type { Classification } from './deps-graph.js';
 import type { DevOnlyPackage, DevOnlySet } from './lockfile.js';
-import { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './passwd.js';
+import { namesGroup, parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './passwd.js';
 
 export interface ImageBasics {
   image: ImageInfo;
@@ -78,11 +78,9 @@ export async function gatherFileFacts(
 ): Promise<FileFacts> {
   // Side by side: every archive read costs the daemon a helper process (~0.2 s of CPU on 2 cores),
   // so the reads overlap, and /etc/group is read only when USER names a group (user:group).
-  const groupPart = basics.image.config.user.split(':', 2)[1];
-  const needsGroup = groupPart !== undefined && groupPart !== '' && !/^\d+$/.test(groupPart);
   const [passwdText, groupText, devDependencies] = await Promise.all([
     readText(docker, containerId, '/etc/passwd', signal),
-    needsGroup ? readText(docker, containerId, '/etc/group', signal) : Promise.resolve(undefined),
+    namesGroup(basics.image.config.user) ? readText(docker, containerId, '/etc/group', signal) : Promise.resolve(undefined),
     gatherDevDependencies(docker, containerId, basics, contextDir, signal),
   ]);
   const user = resolveUser(

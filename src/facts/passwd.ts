@@ -45,6 +45,12 @@ export function parseGroup(text: string): GroupEntry[] {
 
 const isNumeric = (s: string) => /^\d+$/.test(s);
 
+/** Whether resolveUser needs /etc/group for this USER: only a group given by name (`user:group`). */
+export function namesGroup(configured: string): boolean {
+  const groupPart = configured.split(':', 2)[1];
+  return !!groupPart && !isNumeric(groupPart);
+}
+
 export function resolveUser(configured: string, passwd: PasswdEntry[] | undefined, group: GroupEntry[] | undefined): ResolvedUser {
   const notes: string[] = [];
   const [userPart, groupPart] = configured.split(':', 2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGroup, parsePasswd, resolveUser } from '../../src/facts/passwd.js';
+import { namesGroup, parseGroup, parsePasswd, resolveUser } from '../../src/facts/passwd.js';
 
 const passwd = parsePasswd(
   ['root:x:0:0:root:/root:/bin/bash', 'node:x:1000:1000::/home/node:/bin/bash', 'admin:x:0:0::/nonexistent:/bin/sh', '# comment', 'broken-line'].join('\n'),
@@ -31,5 +31,11 @@ describe('resolveUser', () => {
     const user = resolveUser('appuser', passwd, group);
     expect(user.uid).toBeUndefined();
     expect(user.notes[0]).toContain('not in the image');
+  });
+});
+
+describe('namesGroup', () => {
+  it('is true only for a group given by name, the one case resolveUser reads /etc/group for', () => {
+    expect(['node', '1000', 'node:1000', '1000:', '', 'node:staff', '1000:staff'].map(namesGroup)).toEqual([false, false, false, false, false, true, true]);
   });
 });
