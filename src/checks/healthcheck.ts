@@ -38,8 +38,7 @@ export const healthcheck: Check = {
     const lastProbe = health.probes[health.probes.length - 1];
     const probeOutput = lastProbe?.output.trim();
     // Transitions after the probes began are the probes' doing (health-detects-hang freezes the app).
-    const observedUntil = Math.min(life.probesStartedAtMs ?? Infinity, life.stopSignalAtMs ?? Infinity);
-    const timeline = health.transitions.filter((t) => t.atMs <= observedUntil);
+    const timeline = health.transitions.slice(0, health.transitionsBeforeProbes);
     const firstHealthy = timeline.findIndex((t) => t.status === 'healthy');
     const flapped = firstHealthy >= 0 ? timeline.slice(firstHealthy + 1).find((t) => t.status === 'unhealthy') : undefined;
     const evidence = {

@@ -34,6 +34,8 @@ export interface HealthObservation {
   /** Transitions in ms since the container started, on the daemon's clock. */
   transitions: Array<{ status: string; atMs: number }>;
   probes: Array<HealthProbe & { atMs: number }>;
+  /** How many transitions had arrived when the probes began (or the stop signal went out): later ones are their doing. */
+  transitionsBeforeProbes?: number;
   /**
    * healthy; unhealthy (still unhealthy at the image's own deadline); starting (neither by the deadline
    * or the cap); exited (the app stopped first).

@@ -45,12 +45,8 @@ export interface LifecycleObservation {
   runtime?: AppRuntime;
   /** Why the runtime could not be read (no node on PATH, exec refused, userns daemon…). */
   runtimeError?: string;
-  /** When the probes started (ms since start): health transitions after this are the probes' doing. */
-  probesStartedAtMs?: number;
   /** When the probes that run alongside the wait for "up" started (they do not touch health). */
   earlyProbesStartedAtMs?: number;
-  /** When the stop signal was sent (ms since start): transitions after it are the shutdown's. */
-  stopSignalAtMs?: number;
   probes: Record<string, ProbeOutcome>;
   shutdown?: ShutdownObservation;
   logs: string[];
@@ -112,6 +108,11 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     const started = await docker.inspectContainer(containerId, { signal });
     startedAtMs = Date.parse(started.startedAt) || Date.now();
     const table = new ProcessTable(docker, containerId, at, signal);
+    // Counted, not timed: transitions carry the daemon's clock, our moments ours, and the start call's
+    // latency lies between the two (a loaded host once put "healthy" after the probes' start that way).
+    const healthSeenBeforeProbes = () => {
+      if (observation.health && observation.health.transitionsBeforeProbes === undefined) observation.health.transitionsBeforeProbes = watch.transitions.length;
+    };
 
     const noteExit = (state: ContainerState, beforeSignal = false) => {
       const afterMs = Date.parse(state.finishedAt) - startedAtMs;
@@ -260,7 +261,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     // Phase 4: probes while up, one after another, each bounded.
     const context = (probeSignal: AbortSignal): LiveContext => ({ ...liveContext(probeSignal, stable.tree), runtime: observation.runtime, health: observation.health });
     await Promise.all(earlyRuns);
-    if (opts.probes.some(({ probe }) => !probe.duringStartup)) observation.probesStartedAtMs = at();
+    if (opts.probes.some(({ probe }) => !probe.duringStartup)) healthSeenBeforeProbes();
     for (const { id, probe } of opts.probes) {
       if (!probe.whileUp || probe.duringStartup) continue;
       status(`probing ${id}`);
@@ -279,7 +280,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       else observation.probes[id] = armed;
     }
     status(`sent ${opts.stopSignal}, waiting up to ${opts.shutdownBudgetMs / 1000} s for the app to exit`);
-    observation.stopSignalAtMs = at();
+    healthSeenBeforeProbes();
     const stopped = await measureShutdown({
       docker,
       containerId,

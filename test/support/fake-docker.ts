@@ -44,6 +44,8 @@ export interface Script {
   exitsJustBeforeSignal?: number;
   /** Events and exits reach us this much later than the daemon stamps them (a remote, slow daemon). */
   latencyMs?: number;
+  /** The start call answers this long after the daemon stamped StartedAt (a loaded host). */
+  startAnswersAfterMs?: number;
   /** The daemon's clock minus ours. */
   daemonSkewMs?: number;
   /** The daemon's last health probes, as inspect shows them. */
@@ -180,6 +182,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       }
       const ex = script.exits;
       if (ex) later(c, ex.atMs, () => exit(c, ex.exitCode, ex.oomKilled, c.startedAtMs + ex.atMs));
+      if (script.startAnswersAfterMs) await new Promise((resolve) => setTimeout(resolve, script.startAnswersAfterMs));
     },
     inspectContainer: async (id, options = {}) => {
       options.signal?.throwIfAborted();

@@ -33,6 +33,12 @@ describe('healthcheck', () => {
     expect(v.hint).toBeUndefined();
   });
 
+  it('keeps a healthy transition that came before the probes when the start call answered late (daemon and our clocks differ by that latency)', async () => {
+    const v = await verdictFor({ events: [{ atMs: 2500, action: 'health_status: healthy' }], startAnswersAfterMs: 3000 });
+    expect(v.status).toBe('pass');
+    expect((v.evidence.timeline as Array<{ status: string }>).map((t) => t.status)).toEqual(['healthy']);
+  });
+
   it("passes healthy after an early unhealthy within the image's grace, and notes it", async () => {
     const v = await verdictFor({
       events: [
