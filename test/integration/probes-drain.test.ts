@@ -23,7 +23,13 @@ describe('graceful-drain on a server that drains', () => {
     expect(c.message).toMatch(/^every request sent was answered \(\d+ after the signal\) and the app exited [\d.]+ m?s after SIGTERM/);
     const sockets = c.evidence.sockets as Array<{ socket: string; fate: string }>;
     const fate = (name: string) => sockets.find((s) => s.socket === name)?.fate;
-    expect(['idle-1', 'idle-2', 'idle-3', 'silent', 'hot-1'].map(fate)).toEqual(['FIN', 'FIN', 'FIN', 'FIN', 'FIN']);
+    const evidence = JSON.stringify({ sockets, retryableResets: c.evidence.retryableResets });
+    expect(['idle-1', 'idle-2', 'idle-3', 'silent'].map(fate), evidence).toEqual(['FIN', 'FIN', 'FIN', 'FIN']);
+    // The hot client may write its next request just as the server closes that idle-between-requests
+    // socket: the kernel answers unread data with a reset. That is the keep-alive race a client retries
+    // (counted as a retryable reset), not a drop, and only under load does it happen.
+    if (fate('hot-1') === 'reset') expect(c.evidence.retryableResets, evidence).toBeGreaterThanOrEqual(1);
+    else expect(fate('hot-1'), evidence).toBe('FIN');
     expect(result(reports.drains, 'sigterm-shutdown').status).toBe('pass');
   });
   it('passes with slow requests in flight at the signal, answered before the exit', () => {
