@@ -5,7 +5,8 @@ import { DEFAULT_GATE, type GateThresholds } from './thresholds.js';
 import { DockerodePort } from '../docker/dockerode-port.js';
 import type { AuditOptions, AuditReport } from '../types.js';
 import { previousRelease } from './baseline.js';
-import { findRegressions, metricsOf, type Metrics, type Regression } from './compare.js';
+import { findRegressions, isTiming, metricsOf, type Metrics, type Regression } from './compare.js';
+import { CONFIRM_RUNS, confirmTimings, type TimingRemeasure } from './confirm.js';
 
 export interface GateOptions extends AuditOptions {
   /** An image reference, 'auto' (the previous release tag in the daemon), or none. */
@@ -21,6 +22,8 @@ export interface GateReport {
   baselineNote?: string;
   metrics: { candidate: Metrics; baseline?: Metrics };
   regressions: Regression[];
+  /** Timings that regressed on the first runs, measured again (confirmed or dismissed as noise). */
+  remeasured?: TimingRemeasure[];
   /** The candidate's failing checks that are not regressions (waived ones excluded). */
   failures: Array<{ id: string; message: string }>;
   thresholds: GateThresholds;
@@ -47,7 +50,23 @@ export async function gate(candidate: string, options: GateOptions = {}, deps: A
     baselineNote = 'no baseline given: gating on the candidate\'s own checks only';
   }
 
-  const regressions = baseline ? findRegressions(baseline.report, candidateReport, thresholds) : [];
+  const suspected = baseline ? findRegressions(baseline.report, candidateReport, thresholds) : [];
+  let regressions = suspected;
+  let remeasured: TimingRemeasure[] | undefined;
+  if (baseline && suspected.some((r) => isTiming(r.kind))) {
+    const kinds = suspected.filter((r) => isTiming(r.kind)).map((r) => r.message.replace(/ grew .*$/, ''));
+    options.onNotice?.(`${kinds.join(' and ')} grew on the first runs: measuring again (${CONFIRM_RUNS} more runs of each image) before concluding`);
+    // By image id: a context target is not rebuilt, and a tag moved meanwhile does not change what is measured.
+    const images = { baseline: baseline.report.image.id, candidate: candidateReport.image.id };
+    const confirmed = await confirmTimings(
+      suspected,
+      { baseline: baseline.report, candidate: candidateReport },
+      (side, only) => audit({ kind: 'image', ref: images[side] }, { ...auditOptions, only, skip: undefined }, { docker }),
+      thresholds,
+    );
+    regressions = confirmed.regressions;
+    remeasured = confirmed.remeasured;
+  }
   // A failing check that is already a regression is reported once, as the regression.
   const regressed = new Set(regressions.map((r) => r.checkId).filter(Boolean));
   const failures = candidateReport.checks
@@ -60,6 +79,7 @@ export async function gate(candidate: string, options: GateOptions = {}, deps: A
     baselineNote,
     metrics: { candidate: metricsOf(candidateReport), baseline: baseline && metricsOf(baseline.report) },
     regressions,
+    remeasured,
     failures,
     thresholds,
     durationMs: Math.round(performance.now() - began),

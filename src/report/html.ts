@@ -357,6 +357,8 @@ export function renderGateHtml(gate: GateReport, toolVersion: string): string {
     ...gate.regressions.map((r) => `<li class="regression"><b>regression:</b> ${text(r.message)}</li>`),
     ...gate.failures.map((f) => `<li class="failure"><b>failing:</b> <span class="id">${text(f.id)}</span> ${text(f.message)}</li>`),
   ];
+  // A confirmed timing is in the regressions already; a dismissed one is said here.
+  const noise = (gate.remeasured ?? []).filter((m) => !m.confirmed);
   const body = [
     '<header class="report">',
     `<h1>image-audit gate ${text(c.target)}</h1>`,
@@ -365,6 +367,7 @@ export function renderGateHtml(gate: GateReport, toolVersion: string): string {
       : `<p class="muted">${text(gate.baselineNote ?? 'no baseline')}</p>`,
     `<p class="verdict ${ship ? 'ok' : 'bad'}">${ship ? 'SHIP — exit 0: no regression, no failing check' : `DO NOT SHIP — exit 1: ${problems.length} problem${problems.length === 1 ? '' : 's'}`}${c.summary.error ? ' (exit 3: the candidate could not be fully audited)' : ''}</p>`,
     problems.length ? `<ul class="problems">${problems.join('')}</ul>` : '',
+    noise.length ? `<ul class="remeasured">${noise.map((m) => `<li><b>measured again:</b> ${text(m.note)}</li>`).join('')}</ul>` : '',
     '</header>',
     '<h2>Baseline and candidate</h2>',
     `<table class="gate"><thead><tr><th></th><th>baseline${gate.baseline ? ` ${text(gate.baseline.ref)}` : ''}</th><th>candidate ${text(c.target)}</th></tr></thead><tbody>`,

@@ -75,6 +75,7 @@ export function renderGateMarkdown(gate: GateReport): string {
     `| size | ${b ? `${formatBytes(b.image.sizeBytes)} | ` : ''}${formatBytes(c.image.sizeBytes)}${gate.regressions.some((r) => r.kind === 'size') ? ' **regressed**' : ''} |`,
     '',
   ];
+  for (const m of (gate.remeasured ?? []).filter((x) => !x.confirmed)) out.push(`- **measured again:** ${inline(m.note)}`);
   for (const r of gate.regressions) out.push(`- **regression:** ${inline(r.message)}`);
   for (const f of gate.failures) out.push(`- **failing:** \`${f.id}\`: ${inline(f.message)}`);
   out.push('');

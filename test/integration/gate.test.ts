@@ -18,16 +18,18 @@ const out = mkdtempSync(path.join(tmpdir(), 'gate-'));
 
 beforeAll(async () => {
   // 1.0.0 and 1.0.1: the compliant image; 1.1.0: 60 MB bigger; 2.0.0-rc.1: healthcheck broken.
-  const [compliant, bigger, broken] = await Promise.all([
+  const [compliant, bigger, broken, slowDrain] = await Promise.all([
     audit(fixture('compliant'), { only: ['size-budget'] }),
     audit(fixture('over-budget'), { only: ['size-budget'] }),
     audit(fixture('broken-healthcheck'), { only: ['size-budget'] }),
+    audit(fixture('slow-drain'), { only: ['size-budget'] }),
   ]);
   tag(compliant.image.id, `${REPO}:1.0.0`);
   tag(compliant.image.id, `${REPO}:1.0.1`);
   tag(bigger.image.id, `${REPO}:1.1.0`);
   tag(broken.image.id, `${REPO}:2.0.0-rc.1`);
   tag(compliant.image.id, 'image-audit-gate/other:0.9.0');
+  tag(slowDrain.image.id, 'image-audit-gate/slow-drain:1.0.0');
 });
 
 describe('gate 1.1.0 (60 MB bigger) --baseline auto', () => {
@@ -77,6 +79,22 @@ describe('gate 1.0.1 --baseline 1.0.0 (the same image)', () => {
     const run = await runCli(['gate', `${REPO}:1.0.1`, '--baseline', `${REPO}:1.0.0`]);
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(run.stdout).toContain('verdict: SHIP');
+  });
+});
+
+describe('gate of an image that drains 3 s on SIGTERM against the compliant one', () => {
+  it('measures the shutdown again, alternating the two images, and the medians confirm the regression', async () => {
+    const file = path.join(out, 'slow-drain-gate.json');
+    const run = await runCli(['gate', 'image-audit-gate/slow-drain:1.0.0', '--baseline', `${REPO}:1.0.0`, '--env', 'FIXTURE_DRAIN_MS=3000', '--format', 'json', '--output', file]);
+    expect(run.code, run.stdout + run.stderr).toBe(1);
+    expect(run.stderr).toContain('shutdown time grew on the first runs: measuring again (2 more runs of each image) before concluding');
+    const report = JSON.parse(readFileSync(file, 'utf8')) as GateReport;
+    expect(report.regressions.map((r) => r.kind)).toEqual(['shutdown']);
+    expect(report.regressions[0].message).toMatch(/^shutdown time grew from [\d.]+ m?s to 3\.\d s \(.*; medians of 3 and 3 runs: baseline .*; candidate 3\.\d s, 3\.\d s, 3\.\d s\)$/);
+    const remeasured = report.remeasured!.find((m) => m.kind === 'shutdown')!;
+    expect(remeasured.confirmed).toBe(true);
+    for (const ms of remeasured.candidate) expect(ms).toBeGreaterThanOrEqual(2900);
+    for (const ms of remeasured.baseline) expect(ms).toBeLessThan(2000);
   });
 });
 

@@ -3,6 +3,7 @@ import { fakeDocker } from '../support/fake-docker.js';
 import { DEFAULT_GATE } from '../../src/config/load.js';
 import { previousRelease, splitRef } from '../../src/gate/baseline.js';
 import { findRegressions } from '../../src/gate/compare.js';
+import { confirmTimings, median } from '../../src/gate/confirm.js';
 import { gate, gateExitCode, type GateReport } from '../../src/gate/gate.js';
 import type { AuditReport, CheckResult } from '../../src/types.js';
 
@@ -35,6 +36,63 @@ const timed = (shutdownMs: number, healthyMs: number) => [
   check('sigterm-shutdown', 'pass', { exitedAfterMs: shutdownMs }),
   check('healthcheck', 'pass', { timeline: [{ status: 'starting', atMs: 10 }, { status: 'healthy', atMs: healthyMs }] }),
 ];
+
+describe('confirmTimings', () => {
+  const first = { baseline: report(1, timed(200, 1700)), candidate: report(1, timed(200, 4500)) };
+
+  it('dismisses a time-to-healthy growth of one pair that more runs do not show, measuring both sides alternately', async () => {
+    const suspected = findRegressions(first.baseline, first.candidate, DEFAULT_GATE);
+    expect(suspected.map((r) => r.kind)).toEqual(['healthy']);
+    const calls: string[] = [];
+    const healthy = { baseline: [1600, 1800], candidate: [1900, 1750] };
+    const { regressions, remeasured } = await confirmTimings(suspected, first, async (side, only) => {
+      calls.push(`${side} ${only.join(',')}`);
+      return report(1, timed(200, healthy[side].shift()!));
+    }, DEFAULT_GATE);
+    expect(calls).toEqual(['baseline healthcheck', 'candidate healthcheck', 'baseline healthcheck', 'candidate healthcheck']);
+    expect(regressions).toEqual([]);
+    expect(remeasured).toEqual([
+      {
+        kind: 'healthy',
+        baseline: [1700, 1600, 1800],
+        candidate: [4500, 1900, 1750],
+        confirmed: false,
+        note: "time to healthy grew from 1.7 s to 4.5 s on the first runs, but not in the medians of 3 and 3 runs (1.7 s and 1.9 s): the host's noise, not a regression",
+      },
+    ]);
+  });
+
+  it('confirms a real slowdown with the medians, and keeps the other regressions as they were', async () => {
+    const slower = { baseline: report(1, timed(200, 1700)), candidate: report(1e9, timed(4000, 1800)) };
+    const suspected = findRegressions(slower.baseline, slower.candidate, DEFAULT_GATE);
+    expect(suspected.map((r) => r.kind)).toEqual(['size', 'shutdown']);
+    const shutdown = { baseline: [150, 250], candidate: [3900, 4100] };
+    const { regressions, remeasured } = await confirmTimings(suspected, slower, async (side, only) => {
+      expect(only).toEqual(['sigterm-shutdown']);
+      return report(1, timed(shutdown[side].shift()!, 1700));
+    }, DEFAULT_GATE);
+    expect(regressions.map((r) => r.kind)).toEqual(['size', 'shutdown']);
+    expect(regressions[1].message).toBe(
+      'shutdown time grew from 200 ms to 4.0 s (+1900.0%, +3.8 s; allowed 50% and 1.0 s; medians of 3 and 3 runs: baseline 200 ms, 150 ms, 250 ms; candidate 4.0 s, 3.9 s, 4.1 s)',
+    );
+    expect(remeasured[0]).toMatchObject({ kind: 'shutdown', confirmed: true });
+  });
+
+  it('measures nothing again when no timing regressed', async () => {
+    const suspected = findRegressions(report(1, []), report(2e9, []), DEFAULT_GATE);
+    const { regressions, remeasured } = await confirmTimings(suspected, first, async () => {
+      throw new Error('not to be called');
+    }, DEFAULT_GATE);
+    expect(regressions).toEqual(suspected);
+    expect(remeasured).toEqual([]);
+  });
+
+  it('takes the median of what was measured (a run whose check gave no number is left out)', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1])).toBe(3);
+    expect(median([])).toBeUndefined();
+  });
+});
 
 describe('findRegressions', () => {
   it('flags size growth above the percentage', () => {

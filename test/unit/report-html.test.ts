@@ -111,6 +111,10 @@ const gate: GateReport = {
     { kind: 'size', message: 'image grew from 150.0 MB to 219.0 MB' },
     { kind: 'check', checkId: 'sigterm-shutdown', message: `sigterm-shutdown passed on the baseline and now fails: ${INJECTED}` },
   ],
+  remeasured: [
+    { kind: 'healthy', baseline: [3000, 2900, 3100], candidate: [5600, 3200, 3000], confirmed: false, note: "time to healthy grew from 3.0 s to 5.6 s on the first runs, but not in the medians: the host's noise" },
+    { kind: 'shutdown', baseline: [300], candidate: [9000], confirmed: true, note: 'confirmed, and said by its regression' },
+  ],
   failures: [],
   thresholds: DEFAULT_GATE,
   durationMs: 90_000,
@@ -126,6 +130,10 @@ describe('renderGateHtml', () => {
     expect(html.match(/<svg class="timeline"/g)).toHaveLength(2);
     expect(html.match(/<svg class="layers"/g)).toHaveLength(2);
     expect(html).not.toContain(INJECTED);
+  });
+  it('says which timing was measured again and dismissed (a confirmed one is a regression already)', () => {
+    expect(html).toContain("<li><b>measured again:</b> time to healthy grew from 3.0 s to 5.6 s on the first runs, but not in the medians: the host&#39;s noise</li>");
+    expect(html).not.toContain('confirmed, and said by its regression');
   });
 });
 
@@ -150,6 +158,8 @@ describe('renderMarkdown', () => {
     expect(g).toMatch(/^## ❌ do not ship: fixtures\/report vs app:1\.0\.0/);
     expect(g).toContain('| `sigterm-shutdown` | ✅ pass | ❌ fail **regressed** |');
     expect(g).toContain('- **regression:** image grew from 150.0 MB to 219.0 MB');
+    expect(g).toContain('- **measured again:** time to healthy grew from 3.0 s to 5.6 s on the first runs');
+    expect(g).not.toContain('confirmed, and said by its regression');
   });
 });
 
