@@ -39,6 +39,8 @@ const TIMINGS: Record<TimingKind, { label: string; bounds: (t: GateThresholds) =
   healthy: { label: 'time to healthy', bounds: (t) => [t.maxHealthyGrowthPercent, t.maxHealthyGrowthMs] },
 };
 
+export const timingLabel = (kind: TimingKind) => TIMINGS[kind].label;
+
 /** A timing regresses past both its bounds; `basis` says what the two numbers are when not one run each. */
 export function timingRegression(kind: TimingKind, from: number | undefined, to: number | undefined, t: GateThresholds, basis = ''): Regression[] {
   if (from === undefined || to === undefined) return [];

@@ -5,7 +5,7 @@
 import { CHECKS } from '../checks/registry.js';
 import type { AuditReport, CheckId } from '../types.js';
 import { formatMs } from '../units.js';
-import { isTiming, metricsOf, timingRegression, type Regression, type TimingKind } from './compare.js';
+import { isTiming, metricsOf, timingLabel, timingRegression, type Regression, type TimingKind } from './compare.js';
 import type { GateThresholds } from './thresholds.js';
 
 /** Runs added to each side: with the first, three samples a side, so one outlier cannot decide. */
@@ -53,21 +53,28 @@ export async function confirmTimings(
     runs.baseline.push(await remeasure('baseline', only));
     runs.candidate.push(await remeasure('candidate', only));
   }
-  const found = new Map<TimingKind, Regression | undefined>();
-  const remeasured = kinds.map((kind): TimingRemeasure => {
+  const judged = kinds.map((kind) => {
     const samples = (side: 'baseline' | 'candidate') => runs[side].map((r) => metricsOf(r).byKey[kind]).filter((v): v is number => v !== undefined);
     const baseline = samples('baseline');
     const candidate = samples('candidate');
     const list = (values: number[]) => values.map(formatMs).join(', ');
     const basis = `; medians of ${baseline.length} and ${candidate.length} runs: baseline ${list(baseline)}; candidate ${list(candidate)}`;
     const [regression] = timingRegression(kind, median(baseline), median(candidate), thresholds, basis);
-    found.set(kind, regression);
-    const firstPair = suspected.find((r) => r.kind === kind)!.message.replace(/ \(.*$/, '');
+    // The first runs gave both numbers (that is how the kind was suspected): they are each side's first sample.
+    const firstPair = `${timingLabel(kind)} grew from ${formatMs(baseline[0])} to ${formatMs(candidate[0])}`;
     const note = regression
       ? `${firstPair} on the first runs, and the medians of more runs confirm it`
       : `${firstPair} on the first runs, but not in the medians of ${baseline.length} and ${candidate.length} runs (${formatMs(median(baseline)!)} and ${formatMs(median(candidate)!)}): the host's noise, not a regression`;
-    return { kind, baseline, candidate, confirmed: regression !== undefined, note };
+    return { regression, remeasure: { kind, baseline, candidate, confirmed: regression !== undefined, note } satisfies TimingRemeasure };
   });
-  const regressions = suspected.flatMap((r) => (isTiming(r.kind) ? (found.get(r.kind) ? [found.get(r.kind)!] : []) : [r]));
+  const regressions = suspected.flatMap((r) => {
+    if (!isTiming(r.kind)) return [r];
+    const confirmed = judged.find((j) => j.remeasure.kind === r.kind)?.regression;
+    return confirmed ? [confirmed] : [];
+  });
+  const remeasured = judged.map((j) => j.remeasure);
   return { regressions, remeasured };
 }
+
+/** The timings the medians did not confirm: a confirmed one is said by its regression already. */
+export const dismissedAsNoise = (remeasured: TimingRemeasure[] | undefined) => (remeasured ?? []).filter((m) => !m.confirmed);

@@ -5,7 +5,7 @@ import { DEFAULT_GATE, type GateThresholds } from './thresholds.js';
 import { DockerodePort } from '../docker/dockerode-port.js';
 import type { AuditOptions, AuditReport } from '../types.js';
 import { previousRelease } from './baseline.js';
-import { findRegressions, isTiming, metricsOf, type Metrics, type Regression } from './compare.js';
+import { findRegressions, isTiming, metricsOf, timingLabel, type Metrics, type Regression } from './compare.js';
 import { CONFIRM_RUNS, confirmTimings, type TimingRemeasure } from './confirm.js';
 
 export interface GateOptions extends AuditOptions {
@@ -54,8 +54,8 @@ export async function gate(candidate: string, options: GateOptions = {}, deps: A
   let regressions = suspected;
   let remeasured: TimingRemeasure[] | undefined;
   if (baseline && suspected.some((r) => isTiming(r.kind))) {
-    const kinds = suspected.filter((r) => isTiming(r.kind)).map((r) => r.message.replace(/ grew .*$/, ''));
-    options.onNotice?.(`${kinds.join(' and ')} grew on the first runs: measuring again (${CONFIRM_RUNS} more runs of each image) before concluding`);
+    const labels = suspected.flatMap((r) => (isTiming(r.kind) ? [timingLabel(r.kind)] : []));
+    options.onNotice?.(`${labels.join(' and ')} grew on the first runs: measuring again (${CONFIRM_RUNS} more runs of each image) before concluding`);
     // By image id: a context target is not rebuilt, and a tag moved meanwhile does not change what is measured.
     const images = { baseline: baseline.report.image.id, candidate: candidateReport.image.id };
     const confirmed = await confirmTimings(
