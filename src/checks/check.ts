@@ -6,6 +6,7 @@ import type { FileFacts, ImageBasics } from '../facts/image-facts.js';
 import type { StageView } from '../facts/dockerfile.js';
 import type { LiveProbe } from '../lifecycle/probe.js';
 import type { LifecycleObservation } from '../lifecycle/observe.js';
+import type { NotObserved } from '../observed.js';
 import type { CheckId, CheckResult, CheckStatus, SourceLocation, TargetSpec } from '../types.js';
 
 /**
@@ -100,6 +101,14 @@ export const verdict = (status: CheckStatus, message: string, evidence: Record<s
   evidence,
   ...(hint && (status === 'fail' || status === 'warn' || status === 'error') ? { hint } : {}),
 });
+
+/**
+ * The only verdict a check may give for a fact it could not observe: `error` (it should have been
+ * seen: a failed read, an interrupted probe) or `skip` (there is nothing of the kind to judge), with
+ * the reason the read failed, never a pass or a fail.
+ */
+export const unobservedVerdict = (fact: NotObserved, evidence: Record<string, unknown> = {}, status: 'error' | 'skip' = 'error', prefix = 'not observed'): Verdict =>
+  verdict(status, `${prefix}: ${fact.why}`, { ...evidence, notObserved: fact.why });
 
 /** The doc page of a check, relative to the package root. */
 export const docPath = (id: string) => `docs/checks/${id}.md`;
