@@ -11,7 +11,8 @@ import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
 import { AuditInterruptedError, UsageError } from './errors.js';
 import { gatherFileFacts, gatherImageBasics, type FileFacts } from './facts/image-facts.js';
 import { checkOptions } from './config/rules.js';
-import { looksSecretName } from './facts/secrets-scan.js';
+import { Redactor } from './redact/redactor.js';
+import { buildArgSecrets, configEnvSecrets, dockerfileSecrets, envSecrets, historySecrets } from './redact/secret-values.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
 import type { AuditOptions, AuditReport, CheckId, CheckResult, CheckStatus, TargetSpec } from './types.js';
@@ -86,16 +87,53 @@ function exposedTcpPort(exposed: string[]): number | undefined {
 
 export async function audit(target: string | TargetSpec, options: AuditOptions = {}, deps: AuditDependencies = {}): Promise<AuditReport> {
   const aborted = () => options.signal?.aborted === true;
+  // One redactor for the whole audit (the CLI passes the one that guards its own output): what leaves
+  // audit() — the report, every callback line, an error's message — has every known secret masked.
+  const redactor = options.redactor ?? new Redactor();
+  const redacted = (callback?: (line: string) => void) => callback && ((line: string) => callback(redactor.redact(line)));
+  const guarded: AuditOptions = {
+    ...options,
+    redactor,
+    onBuildProgress: redacted(options.onBuildProgress),
+    onStatus: redacted(options.onStatus),
+    onNotice: redacted(options.onNotice),
+  };
   try {
-    return await runAudit(target, options, deps);
+    return redactor.redactDeep(await runAudit(target, guarded, deps, redactor));
   } catch (err) {
     // Whatever failed after an abort (a removed container, a destroyed stream) is the abort's doing.
     if (aborted()) throw err instanceof AuditInterruptedError ? err : new AuditInterruptedError(String(options.signal?.reason?.message ?? options.signal?.reason ?? 'aborted'));
-    throw err;
+    throw redactError(err, redactor);
   }
 }
 
-async function runAudit(target: string | TargetSpec, options: AuditOptions, deps: AuditDependencies): Promise<AuditReport> {
+/** An error leaves audit() with every known secret masked in its message and detail (a failed build quotes its step). */
+function redactError(err: unknown, redactor: Redactor): unknown {
+  if (!(err instanceof Error) || !redactor.size) return err;
+  err.message = redactor.redact(err.message);
+  if (err.stack) err.stack = redactor.redact(err.stack);
+  const detailed = err as Error & { detail?: unknown; output?: unknown; failingStep?: unknown };
+  for (const key of ['detail', 'output'] as const) {
+    const lines = detailed[key];
+    if (Array.isArray(lines)) lines.splice(0, lines.length, ...lines.map((l) => (typeof l === 'string' ? redactor.redact(l) : l)));
+  }
+  if (typeof detailed.failingStep === 'string') Object.defineProperty(detailed, 'failingStep', { value: redactor.redact(detailed.failingStep) });
+  return err;
+}
+
+/** What the audit knows is secret before anything runs: --env and --build-arg values, the Dockerfile's ENV and ARG defaults. */
+async function feedInputs(redactor: Redactor, options: AuditOptions, spec: TargetSpec): Promise<void> {
+  redactor.addAll(envSecrets(options.env));
+  if (spec.kind !== 'context') return;
+  redactor.addAll(buildArgSecrets(spec.buildArgs));
+  try {
+    redactor.addAll(await dockerfileSecrets(readFileSync(path.resolve(spec.dir, spec.dockerfile ?? 'Dockerfile'), 'utf8')));
+  } catch {
+    // An unreadable or missing Dockerfile is the build's to report; it has no values to feed.
+  }
+}
+
+async function runAudit(target: string | TargetSpec, options: AuditOptions, deps: AuditDependencies, redactor: Redactor): Promise<AuditReport> {
   const clock = systemClock;
   const began = clock.now();
   const signal = options.signal ?? new AbortController().signal;
@@ -106,6 +144,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   // Checked with the other options by resolveSettings.
   const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
   const spec = typeof target === 'string' ? parseTarget(target, { ...options, buildTimeoutMs }) : target;
+  await feedInputs(redactor, options, spec);
   const docker = deps.docker ?? new DockerodePort();
   const needs = new Set<Need>(checks.flatMap((c) => c.needs));
   const phaseMs: Partial<Record<Need | 'observe', number>> = {};
@@ -138,6 +177,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   await pinged;
   const basics = await gathering;
   throwIfAborted();
+  redactor.addAll([...configEnvSecrets(basics.image.config.env), ...historySecrets(basics.history.map((l) => l.createdBy))]);
 
   let files: FileFacts | undefined;
   let lifecycle: LifecycleObservation | undefined;
@@ -271,6 +311,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   throwIfAborted();
   if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
+  // The app's logs are redacted before any check quotes (and cuts) a line of them.
+  if (lifecycle) lifecycle = { ...lifecycle, logs: lifecycle.logs.map((line) => redactor.redact(line)) };
   const input: Omit<CheckInput, 'observed'> = {
     basics,
     files,
@@ -281,14 +323,15 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const stage = resolved.contextDir && resolved.dockerfile ? await stageFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
   const results = applyWaivers(
     checks.map((check) => {
-      const result = runCheck(check, { ...input, observed: observed.get(check.id) }, phaseMs, lifecycleSkipped, observeErrors.get(check.id));
+      const { secrets, ...result } = runCheck(check, { ...input, observed: observed.get(check.id) }, phaseMs, lifecycleSkipped, observeErrors.get(check.id));
+      redactor.addAll(secrets ?? []);
       const location = stage && check.locate ? check.locate(stage, basics) ?? stage.from : undefined;
       return location ? { ...result, location } : result;
     }),
     options.waivers,
     options.now,
   );
-  return redactValues({
+  return {
     target: spec.kind === 'context' ? spec.dir : spec.ref,
     source: resolved.contextDir && resolved.dockerfile ? { contextDir: resolved.contextDir, dockerfile: resolved.dockerfile } : undefined,
     image: { id: basics.image.id, tags: basics.image.tags, sizeBytes: basics.image.sizeBytes },
@@ -300,34 +343,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
       layers: basics.history.map((l) => ({ createdBy: l.createdBy, sizeBytes: l.sizeBytes })),
       limits: { sizeBudgetBytes: settings.sizeBudgetBytes, shutdownBudgetMs: settings.shutdownBudgetMs, healthTimeoutMs: settings.healthTimeoutMs, memoryBytes: settings.memoryBytes, pidsLimit: settings.pidsLimit, network: settings.network },
     },
-  }, sensitiveValues(options.env ?? {}, spec.kind === 'context' ? spec.buildArgs ?? {} : {}));
-}
-
-/**
- * The values worth masking: --env values of secret-looking names and any long one (URLs with
- * credentials, tokens); build args of secret-looking names (NODE_IMAGE or NODE_VERSION are not secrets).
- */
-function sensitiveValues(env: Record<string, string>, buildArgs: Record<string, string>): string[] {
-  const fromEnv = Object.entries(env).filter(([name, value]) => looksSecretName(name) || value.length >= 12);
-  const fromArgs = Object.entries(buildArgs).filter(([name]) => looksSecretName(name));
-  return [...fromEnv, ...fromArgs].map(([, value]) => value);
-}
-
-/**
- * Values given with --env and --build-arg never appear in a report, even where the app logged them:
- * every string of the report has them replaced. Short values of ordinary names ("production", "3000")
- * are left: masking them everywhere would garble the report and protect nothing.
- */
-export function redactValues<T>(report: T, values: string[]): T {
-  const secrets = [...new Set(values.filter((v) => v.length >= 4))].sort((a, b) => b.length - a.length);
-  if (!secrets.length) return report;
-  const walk = (value: unknown): unknown => {
-    if (typeof value === 'string') return secrets.reduce((text, secret) => text.split(secret).join('***'), value);
-    if (Array.isArray(value)) return value.map(walk);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
-    return value;
   };
-  return walk(report) as T;
 }
 
 export function summarise(results: CheckResult[]): Record<CheckStatus, number> {
@@ -350,7 +366,7 @@ function runCheck(
   phaseMs: Partial<Record<Need | 'observe', number>>,
   lifecycleSkipped: string | undefined,
   observeError: string | undefined,
-): CheckResult {
+): CheckResult & { secrets?: string[] } {
   const start = systemClock.now();
   let verdict;
   const runsContainer = check.needs.includes('lifecycle') || check.needs.includes('runtime');

@@ -54,3 +54,9 @@ export class AuditInterruptedError extends AuditError {
     super(`audit interrupted (${reason}): no verdict was reached`);
   }
 }
+
+/**
+ * A report could not be written (a full disk, a closed pipe): exit 3. The audit's verdict exists, but
+ * whoever asked for the report did not get it, and a gate must not read a missing file as a pass.
+ */
+export class ReportWriteError extends CouldNotAuditError {}

@@ -16,3 +16,4 @@ export { renderJunit } from './report/junit.js';
 export { renderSarif } from './report/sarif.js';
 export { loadConfig } from './config/load.js';
 export type { GateThresholds, LoadedConfig } from './config/load.js';
+export { Redactor } from './redact/redactor.js';

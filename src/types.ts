@@ -1,4 +1,5 @@
 // Public types of node-image-audit: what an audit takes and what it reports.
+import type { Redactor } from './redact/redactor.js';
 
 /** `waived`: the check failed, and a waiver in the config (with a reason, not expired) accepts it. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'waived';
@@ -111,4 +112,11 @@ export interface AuditOptions {
   drainPath?: string;
   /** Also run the costly probes (see the README). */
   deep?: boolean;
+  /**
+   * The redactor that masks every secret the audit learns (--env, build args, the Dockerfile's and the
+   * image's secret-looking ENV/ARG, what the secrets check finds). Pass your own to guard your own
+   * output with the same values (the CLI does); else the audit makes one. The report, the callbacks'
+   * lines and errors are redacted either way.
+   */
+  redactor?: Redactor;
 }

@@ -43,6 +43,12 @@ export interface Verdict<E = Record<string, unknown>> {
   evidence: E;
   /** One or two lines: what to change, chosen from what was observed (fail and warn). */
   hint?: string;
+  /**
+   * Secret values the check found in the image. The audit feeds them to the one redactor, which masks
+   * them wherever bytes leave (messages, evidence, logs, every report): a check never masks on its own.
+   * They are not part of the report.
+   */
+  secrets?: string[];
 }
 
 /** What a check may use to gather its own observation, once, before it runs. */

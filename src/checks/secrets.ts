@@ -1,4 +1,4 @@
-import { candidateOf, findingsIn, looksSecretName, mask, MAX_SCANNED_FILE_BYTES, buildArgsOf, redactBuildArgs, secretEnv, type SecretKind } from '../facts/secrets-scan.js';
+import { candidateOf, findingsIn, looksSecretName, MAX_SCANNED_FILE_BYTES, buildArgsOf, secretEnv, type SecretKind } from '../facts/secrets-scan.js';
 import { walkImageExport } from '../facts/layers.js';
 import type { StageView } from '../facts/dockerfile.js';
 import type { SourceLocation } from '../types.js';
@@ -16,8 +16,10 @@ export interface SecretFinding {
   path?: string;
   /** e.g. "//registry.npmjs.org/:_authToken", "NPM_TOKEN", "RSA PRIVATE KEY". */
   what: string;
-  /** At most the first 4 characters of the value. */
-  masked?: string;
+  /** The value: never printed as such, the redactor masks it wherever bytes leave (run() hands it over). */
+  value?: string;
+  /** How long the value is, which stays readable once it is masked. */
+  length?: number;
   /** A later layer deletes the file: it is gone from the filesystem but still in the image. */
   deletedLater?: boolean;
 }
@@ -39,15 +41,13 @@ const KIND_LABEL: Record<SecretKind, string> = {
   'build-arg': 'secret-looking build arg',
 };
 
-// Evidence quotes the history with secret build-arg values masked, and shortened.
-const short = (createdBy: string) => {
-  const text = redactBuildArgs(createdBy);
-  return text.length > 120 ? `${text.slice(0, 117)}…` : text;
-};
+// Evidence quotes the history shortened; the redactor masks the values in it, whole or cut.
+const short = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}…` : text);
+const valued = (value: string | undefined) => (value ? { value, length: value.length } : {});
 
 async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> {
   const started = performance.now();
-  const raw: Array<{ layerName: string; path: string; kind: SecretKind; what: string; masked?: string }> = [];
+  const raw: Array<{ layerName: string; path: string; kind: SecretKind; what: string; value?: string }> = [];
   const whiteouts: Array<{ layerName: string; path: string }> = [];
   let filesRead = 0;
   const exported = await ctx.docker.exportImage(ctx.imageRef, { signal: ctx.signal });
@@ -80,7 +80,7 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
       source: sourceOf(createdBy),
       path: `/${r.path}`,
       what: r.what,
-      masked: r.masked,
+      ...valued(r.value),
       deletedLater: deletedLater || undefined,
     };
   });
@@ -88,7 +88,7 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
   // The config: ENV values are in every container of the image; build args are in its history.
   for (const env of secretEnv(ctx.basics.image.config.env)) {
     const setBy = [...layout.history].reverse().find((h) => new RegExp(`\\bENV\\b.*\\b${env.name}=`).test(h.created_by ?? ''))?.created_by;
-    findings.push({ kind: 'env-var', what: env.name, masked: env.masked, createdBy: setBy && short(setBy), source: sourceOf(setBy) });
+    findings.push({ kind: 'env-var', what: env.name, ...valued(env.value), createdBy: setBy && short(setBy), source: sourceOf(setBy) });
   }
   const seenArgs = new Set<string>();
   layout.history.forEach((h) => {
@@ -96,7 +96,7 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
       if (!arg.value || !looksSecretName(arg.name) || seenArgs.has(`${arg.name}=${arg.value}`)) continue;
       seenArgs.add(`${arg.name}=${arg.value}`);
       const index = layerHistory.indexOf(h);
-      findings.push({ kind: 'build-arg', what: arg.name, masked: mask(arg.value), layer: index >= 0 ? index + 1 : undefined, createdBy: short(h.created_by ?? ''), source: sourceOf(h.created_by) });
+      findings.push({ kind: 'build-arg', what: arg.name, ...valued(arg.value), layer: index >= 0 ? index + 1 : undefined, createdBy: short(h.created_by ?? ''), source: sourceOf(h.created_by) });
     }
   });
   return { findings, layers: layout.layers.length, layerBytes: layout.layerBytes, filesRead, durationMs: Math.round(performance.now() - started) };
@@ -114,7 +114,7 @@ async function stageOf(contextDir: string, dockerfile: string, ctx: ObserveConte
 
 export function describeFinding(f: SecretFinding): string {
   const where = f.layer ? `layer ${f.layer}${f.source ? ` (${f.source.file}:${f.source.line} ${f.source.instruction})` : f.createdBy ? ` (${f.createdBy})` : ''}` : f.source ? `${f.source.file}:${f.source.line} ${f.source.instruction}` : 'the image config';
-  const value = f.masked ? ` = ${f.masked}` : '';
+  const value = f.value ? ` = ${f.value} (${f.length ?? f.value.length} chars)` : '';
   const path = f.path ? `${f.path}: ` : '';
   return `${KIND_LABEL[f.kind]}: ${path}${f.what}${value}${f.deletedLater ? ' (deleted by a later layer, still in the image)' : ''} — ${where}`;
 }
@@ -147,7 +147,8 @@ export const secrets: Check = {
     }
     const first = o.findings[0];
     const more = o.findings.length > 1 ? ` and ${o.findings.length - 1} more` : '';
-    return verdict('fail', `${o.findings.length} secret${o.findings.length > 1 ? 's' : ''} in the image: ${describeFinding(first)}${more}`, evidence, hintFor(o.findings));
+    const found = verdict('fail', `${o.findings.length} secret${o.findings.length > 1 ? 's' : ''} in the image: ${describeFinding(first)}${more}`, evidence, hintFor(o.findings));
+    return { ...found, secrets: o.findings.flatMap((f) => (f.value ? [f.value] : [])) };
   },
   lines(result) {
     const e = result.evidence as { findings?: SecretFinding[]; layers?: number; layerBytes?: number; scanMs?: number };

@@ -4,7 +4,7 @@
 // Everything a user can get wrong is checked before the audit starts (options, config, report paths);
 // SIGINT/SIGTERM abort the audit, which then writes no report and ends with 130/143.
 import { Command, CommanderError, Option } from 'commander';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
@@ -16,6 +16,7 @@ import type { GateReport } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { FORMATS, render, type Format, type Subject } from '../report/render.js';
 import { sanitizeForTerminal } from '../report/sanitize.js';
+import { createOutlets, describeWriteError, type Outlets } from './outlets.js';
 import type { AuditOptions, AuditReport, CheckId } from '../types.js';
 import { parseDuration, parseSize } from '../units.js';
 
@@ -110,20 +111,6 @@ function outputsFrom(o: Record<string, unknown>): Output[] {
   return outputs;
 }
 
-const WRITE_ERRORS: Record<string, string> = {
-  EACCES: 'permission denied',
-  EPERM: 'not permitted',
-  EROFS: 'read-only file system',
-  ENOTDIR: 'a part of the path is not a directory',
-  ENOENT: 'no such directory, and it cannot be created there',
-  EISDIR: 'it is a directory',
-  ENOSPC: 'no space left on the device',
-};
-
-const describeWriteError = (err: unknown) => {
-  const code = (err as NodeJS.ErrnoException).code ?? '';
-  return `${WRITE_ERRORS[code] ?? (err as Error).message}${code ? ` (${code})` : ''}`;
-};
 
 /** Why `file` could not be written, or undefined once its folder exists and it can be. Leaves no file
  * behind: an audit that ends without a report (interrupted, could not audit) writes nothing. */
@@ -230,24 +217,27 @@ function verdictLine(subject: Subject): string {
   return `image-audit gate: ${verdict}: ${parts.join('; ')}`;
 }
 
-function writeOutputs(subject: Subject, outputs: Output[], color: boolean, exitCode: number): void {
+function writeOutputs(out: Outlets, subject: Subject, outputs: Output[], color: boolean, exitCode: number): void {
   for (const { format, file } of outputs) {
     const text = render(format, subject, { color: color && !file, toolVersion: pkg.version });
-    if (file) writeFileSync(file, text);
-    else process.stdout.write(text);
+    if (file) out.file(file, text);
+    else out.stdout(text);
   }
   // With every report in files, a summary still reaches the person at the terminal.
-  if (outputs.every((o) => o.file)) process.stderr.write(render('tty', subject, { color: false, toolVersion: pkg.version }));
+  if (outputs.every((o) => o.file)) out.stderr(render('tty', subject, { color: false, toolVersion: pkg.version }));
   // Without a terminal report on stdout, stderr still says why the run did not pass, in one line.
   const terminalReport = outputs.some((o) => o.format === 'tty' && !o.file);
-  if (exitCode !== 0 && !terminalReport) process.stderr.write(`${verdictLine(subject)}\n`);
+  if (exitCode !== 0 && !terminalReport) out.stderr(`${verdictLine(subject)}\n`);
 }
 
-function progress() {
+/** A line for the terminal: masked first, then made safe and cut (a cut must never split a secret out of the mask's reach). */
+const terminalLine = (out: Outlets, text: string, maxChars: number) => sanitizeForTerminal(out.redact(text), maxChars);
+
+function progress(out: Outlets) {
   const tty = process.stderr.isTTY === true;
   let shown = 0;
   const clear = () => {
-    if (tty && shown) process.stderr.write(`\r${' '.repeat(shown)}\r`);
+    if (tty && shown) out.stderr(`\r${' '.repeat(shown)}\r`);
     shown = 0;
   };
   // Without a terminal (CI logs), a line at most every 10 s, so a long health wait is never silent.
@@ -256,11 +246,11 @@ function progress() {
     if (!tty) {
       if (performance.now() - lastLogged < 10_000) return;
       lastLogged = performance.now();
-      process.stderr.write(`image-audit: ${sanitizeForTerminal(line, MAX_MESSAGE_CHARS)}\n`);
+      out.stderr(`image-audit: ${terminalLine(out, line, MAX_MESSAGE_CHARS)}\n`);
       return;
     }
-    const text = sanitizeForTerminal(line, (process.stderr.columns || 100) - 1);
-    process.stderr.write(`\r${text.padEnd(shown)}`);
+    const text = terminalLine(out, line, (process.stderr.columns || 100) - 1);
+    out.stderr(`\r${text.padEnd(shown)}`);
     shown = text.length;
   };
   return {
@@ -270,7 +260,7 @@ function progress() {
       onBuildProgress: tty ? (line: string) => status(`build: ${line.trim()}`) : undefined,
       onNotice: (line: string) => {
         clear();
-        process.stderr.write(`image-audit: ${sanitizeForTerminal(line, MAX_MESSAGE_CHARS)}\n`);
+        out.stderr(`image-audit: ${terminalLine(out, line, MAX_MESSAGE_CHARS)}\n`);
       },
     },
   };
@@ -279,7 +269,7 @@ function progress() {
 type Progress = ReturnType<typeof progress>;
 
 /** SIGINT/SIGTERM abort the run's signal; a second one ends the process at once. */
-function interruptible(shown: Progress) {
+function interruptible(out: Outlets, shown: Progress) {
   const controller = new AbortController();
   let caught: Interrupt | undefined;
   // Once aborted, an error a destroyed stream throws with no listener is the abort's doing: it must not
@@ -289,7 +279,7 @@ function interruptible(shown: Progress) {
     if (caught) process.exit(INTERRUPT_EXIT[signal]);
     caught = signal;
     shown.clear();
-    process.stderr.write(`image-audit: ${signal}: stopping the audit and removing its containers\n`);
+    out.stderr(`image-audit: ${signal}: stopping the audit and removing its containers\n`);
     process.on('uncaughtException', afterAbort);
     controller.abort(signal);
   };
@@ -309,11 +299,14 @@ function interruptible(shown: Progress) {
 
 /** What a command needs from the run: the progress display and the interrupt signal. */
 interface RunContext {
+  out: Outlets;
   shown: Progress;
   signal: AbortSignal;
 }
 
-function parse(command: Command, argv: string[]): number | undefined {
+function parse(command: Command, argv: string[], out: Outlets): number | undefined {
+  // Commander's help and errors leave through the outlets too (an error quotes the arguments).
+  command.configureOutput({ writeOut: (text) => out.stdout(text), writeErr: (text) => out.stderr(text) });
   try {
     command.parse(argv, { from: 'user' });
     return undefined;
@@ -328,21 +321,21 @@ function throwIfInterrupted(signal: AbortSignal): void {
   if (signal.aborted) throw new Error(`interrupted by ${String(signal.reason)}`);
 }
 
-async function auditCommand(args: string[], { shown, signal }: RunContext): Promise<number> {
+async function auditCommand(args: string[], { out, shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
     new Command('image-audit')
       .description('Prove, by running it, that a Node.js container image is production-ready.\nAlso: image-audit gate --help')
       .argument('<target>', 'a build context directory, or an image reference already in the daemon')
       .version(pkg.version, '-V, --version'),
   );
-  const early = parse(command, args);
+  const early = parse(command, args, out);
   if (early !== undefined) return early;
   const target = command.args[0];
   const run = resolveInvocation(command, target);
-  const report = await audit(target, { ...run.options, ...shown.callbacks, signal }).finally(shown.clear);
+  const report = await audit(target, { ...run.options, ...shown.callbacks, signal, redactor: out.redactor }).finally(shown.clear);
   throwIfInterrupted(signal);
   const code = exitCodeFor(report);
-  writeOutputs({ kind: 'audit', report }, run.outputs, run.color, code);
+  writeOutputs(out, { kind: 'audit', report }, run.outputs, run.color, code);
   return code;
 }
 
@@ -378,7 +371,7 @@ function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThre
   return out;
 }
 
-async function gateCommand(args: string[], { shown, signal }: RunContext): Promise<number> {
+async function gateCommand(args: string[], { out, shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
     new Command('image-audit gate')
       .description('May this image ship? Audit the candidate, compare it with the baseline (the previous release), exit 0 to ship.')
@@ -391,7 +384,7 @@ async function gateCommand(args: string[], { shown, signal }: RunContext): Promi
       .option('--max-healthy-growth <percent>', 'time-to-healthy growth that fails the gate, when also above --max-healthy-growth-ms (default: 50)')
       .option('--max-healthy-growth-ms <duration>', '(default: 2s)'),
   );
-  const early = parse(command, args);
+  const early = parse(command, args, out);
   if (early !== undefined) return early;
   const candidate = command.args[0];
   const o = command.opts();
@@ -402,45 +395,49 @@ async function gateCommand(args: string[], { shown, signal }: RunContext): Promi
     ...run.options,
     ...shown.callbacks,
     signal,
+    redactor: out.redactor,
     baseline: o.baseline ?? run.gate?.baseline,
     thresholds: { ...run.gate, ...thresholds },
   }).finally(shown.clear);
   throwIfInterrupted(signal);
   const code = gateExitCode(report);
-  writeOutputs({ kind: 'gate', report }, run.outputs, run.color, code);
+  writeOutputs(out, { kind: 'gate', report }, run.outputs, run.color, code);
   return code;
 }
 
-function explain(err: unknown): number {
-  const line = (text: string) => sanitizeForTerminal(text, MAX_MESSAGE_CHARS);
-  const outputLine = (text: string) => sanitizeForTerminal(text, MAX_OUTPUT_CHARS);
+function explain(out: Outlets, err: unknown): number {
+  const line = (text: string) => terminalLine(out, text, MAX_MESSAGE_CHARS);
+  const outputLine = (text: string) => terminalLine(out, text, MAX_OUTPUT_CHARS);
   if (err instanceof AuditError) {
     // Messages can quote the daemon or the build; each line is made safe for the terminal.
     const [first, ...rest] = err.message.split('\n');
-    process.stderr.write(`image-audit: ${[line(first), ...rest.map(line)].join('\n')}\n`);
+    out.stderr(`image-audit: ${[line(first), ...rest.map(line)].join('\n')}\n`);
     if (err instanceof BuildFailedError && err.output.length) {
-      process.stderr.write(`output of ${line(err.failingStep ?? 'the failing step')}:\n${err.output.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
-    } else if (err.detail.length) process.stderr.write(`${err.detail.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
+      out.stderr(`output of ${line(err.failingStep ?? 'the failing step')}:\n${err.output.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
+    } else if (err.detail.length) out.stderr(`${err.detail.map((l) => `  ${outputLine(l)}`).join('\n')}\n`);
     return err.exitCode;
   }
-  process.stderr.write(`image-audit: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
+  out.stderr(`image-audit: unexpected error: ${(err as Error)?.stack ?? String(err)}\n`);
   return 3;
 }
 
 /** Runs one command and sets process.exitCode; the process then ends by itself (nothing is left open). */
 export async function runCli(argv: string[]): Promise<void> {
   const args = argv.slice(2);
-  const shown = progress();
-  const interrupt = interruptible(shown);
-  const context: RunContext = { shown, signal: interrupt.signal };
+  const out = createOutlets();
+  const shown = progress(out);
+  const interrupt = interruptible(out, shown);
+  const context: RunContext = { out, shown, signal: interrupt.signal };
   try {
     process.exitCode = await (args[0] === 'gate' ? gateCommand(args.slice(1), context) : auditCommand(args, context));
+    const stdoutFailure = out.stdoutFailure();
+    if (stdoutFailure) throw stdoutFailure;
   } catch (err) {
     const caught = interrupt.caught();
     if (caught) {
-      process.stderr.write('image-audit: interrupted: no report written\n');
+      out.stderr('image-audit: interrupted: no report written\n');
       process.exitCode = INTERRUPT_EXIT[caught];
-    } else process.exitCode = explain(err);
+    } else process.exitCode = explain(out, err);
   } finally {
     interrupt.dispose();
   }

@@ -32,18 +32,12 @@ export function candidateOf(filePath: string): Candidate | undefined {
   return undefined;
 }
 
-/** At most the first 4 characters (fewer for short values), never the rest. */
-export function mask(value: string): string {
-  const shown = Math.min(4, Math.floor(value.length / 4));
-  return `${value.slice(0, shown)}… (${value.length} chars)`;
-}
-
 export interface ContentFinding {
   kind: SecretKind;
   /** What in the file: e.g. "//registry.npmjs.org/:_authToken", "NPM_TOKEN", "RSA PRIVATE KEY". */
   what: string;
-  /** The masked value. */
-  masked?: string;
+  /** The value itself: the check hands it to the redactor (Verdict.secrets), which masks it wherever bytes leave. */
+  value?: string;
 }
 
 const unquote = (v: string) => v.trim().replace(/^(['"])(.*)\1$/, '$2');
@@ -59,12 +53,12 @@ export function npmrcFindings(text: string): ContentFinding[] {
     const value = unquote(m[4]);
     // `${NPM_TOKEN}` is read from the environment at install time: the file itself holds no secret.
     if (!value || /^\$\{[^}]+\}$/.test(value)) continue;
-    out.push({ kind: 'npmrc-token', what: m[2], masked: mask(value) });
+    out.push({ kind: 'npmrc-token', what: m[2], value });
   }
   return out;
 }
 
-/** The variable names of a .env file that carry a value (values are never kept, only masked). */
+/** The variable names of a .env file that carry a value (the values are not kept: the file is the finding). */
 export function envFileFindings(text: string): ContentFinding[] {
   const names: string[] = [];
   for (const raw of text.split(/\r?\n/)) {
@@ -85,7 +79,7 @@ export function privateKeyFindings(text: string): ContentFinding[] {
 export function gitConfigFindings(text: string): ContentFinding[] {
   const out: ContentFinding[] = [];
   for (const m of text.matchAll(/\b[a-z][a-z0-9+.-]*:\/\/([^\s:/@]+):([^\s@/]+)@([^\s/]+)/gi)) {
-    out.push({ kind: 'git-credentials', what: `${m[1]}:…@${m[3]}`, masked: mask(m[2]) });
+    out.push({ kind: 'git-credentials', what: `${m[1]}:…@${m[3]}`, value: m[2] });
   }
   return out;
 }
@@ -103,7 +97,7 @@ export function findingsIn(candidate: Candidate, text: string): ContentFinding[]
   }
 }
 
-const SECRET_WORDS = new Set(['TOKEN', 'SECRET', 'SECRETS', 'PASSWORD', 'PASSWD', 'PASS', 'KEY', 'APIKEY', 'AUTH', 'CREDENTIAL', 'CREDENTIALS', 'PRIVATE']);
+const SECRET_WORDS = new Set(['TOKEN', 'SECRET', 'SECRETS', 'PASSWORD', 'PASSWD', 'PASS', 'PAT', 'KEY', 'APIKEY', 'AUTH', 'CREDENTIAL', 'CREDENTIALS', 'PRIVATE', 'DSN']);
 /** A name ending in one of these names where a secret is, or something about it, not the secret. */
 const NOT_THE_SECRET = new Set(['PATH', 'FILE', 'DIR', 'ID', 'NAME', 'URL', 'HOST', 'PORT', 'USER', 'USERNAME', 'ENABLED', 'TYPE', 'LENGTH', 'ALGORITHM', 'HEADER', 'FINGERPRINT', 'VERSION']);
 
@@ -121,12 +115,12 @@ export function looksSecretName(name: string): boolean {
 }
 
 /** `KEY=VALUE` pairs of ENV entries whose names look secret and whose value is not empty. */
-export function secretEnv(env: string[]): Array<{ name: string; masked: string }> {
+export function secretEnv(env: string[]): Array<{ name: string; value: string }> {
   return env.flatMap((entry) => {
     const eq = entry.indexOf('=');
     const name = eq < 0 ? entry : entry.slice(0, eq);
     const value = eq < 0 ? '' : entry.slice(eq + 1);
-    return value && looksSecretName(name) ? [{ name, masked: mask(value) }] : [];
+    return value && looksSecretName(name) ? [{ name, value }] : [];
   });
 }
 
@@ -149,12 +143,3 @@ export function buildArgsOf(createdBy: string): Array<{ name: string; value: str
   return out;
 }
 
-/** The history text with the values of secret-looking build args masked: evidence may quote it. */
-export function redactBuildArgs(createdBy: string): string {
-  const args = buildArgsOf(createdBy);
-  let out = createdBy;
-  for (const { name, value } of args) {
-    if (value && looksSecretName(name)) out = out.replace(`${name}=${value}`, `${name}=${mask(value)}`);
-  }
-  return out;
-}

@@ -8,7 +8,7 @@ import { nodeEnv } from '../../src/checks/node-env.js';
 import { secrets, type SecretsObservation } from '../../src/checks/secrets.js';
 import type { CheckInput } from '../../src/checks/check.js';
 import { walkImageExport } from '../../src/facts/layers.js';
-import { buildArgsOf, candidateOf, envFileFindings, gitConfigFindings, looksSecretName, mask, npmrcFindings, privateKeyFindings, redactBuildArgs, secretEnv } from '../../src/facts/secrets-scan.js';
+import { buildArgsOf, candidateOf, envFileFindings, gitConfigFindings, looksSecretName, npmrcFindings, privateKeyFindings, secretEnv } from '../../src/facts/secrets-scan.js';
 import type { LifecycleObservation } from '../../src/lifecycle/observe.js';
 
 async function tarOf(entries: Array<{ name: string; content: Buffer | string }>): Promise<Buffer> {
@@ -24,12 +24,8 @@ describe('secret patterns', () => {
   it('finds .npmrc tokens, quoted or not, and ignores ${VAR} references', () => {
     const found = npmrcFindings('//registry.npmjs.org/:_authToken=npm_abcdefghijkl\n"//r.example/:_password"="c2VjcmV0cGFzcw=="\n_auth = dXNlcjpwYXNz\n//x/:_authToken=${NPM_TOKEN}\nalways-auth=true\n');
     expect(found.map((f) => f.what)).toEqual(['//registry.npmjs.org/:_authToken', '//r.example/:_password', '_auth']);
-    expect(found[0].masked).toBe('npm_… (16 chars)');
-  });
-  it('masks at most 4 characters, fewer for short values', () => {
-    expect(mask('abcdefghijklmnop')).toBe('abcd… (16 chars)');
-    expect(mask('abcdefg')).toBe('a… (7 chars)');
-    expect(mask('abc')).toBe('… (3 chars)');
+    // The value goes to the redactor (Verdict.secrets), which masks it where bytes leave.
+    expect(found[0].value).toBe('npm_abcdefghijkl');
   });
   it('reads .env names, never values', () => {
     const [f] = envFileFindings('# comment\nDB_PASSWORD=hunter2\nEMPTY=\nexport API_KEY="x"\n');
@@ -40,7 +36,7 @@ describe('secret patterns', () => {
     expect(privateKeyFindings('-----BEGIN OPENSSH PRIVATE KEY-----\nxx')).toEqual([{ kind: 'private-key', what: 'OPENSSH PRIVATE KEY' }]);
     expect(privateKeyFindings('-----BEGIN PUBLIC KEY-----')).toEqual([]);
     const [git] = gitConfigFindings('[remote "origin"]\n\turl = https://bot:ghp_0123456789abcdef@github.com/acme/app.git\n');
-    expect(git).toMatchObject({ kind: 'git-credentials', what: 'bot:…@github.com', masked: 'ghp_… (20 chars)' });
+    expect(git).toMatchObject({ kind: 'git-credentials', what: 'bot:…@github.com', value: 'ghp_0123456789abcdef' });
     expect(gitConfigFindings('url = https://github.com/acme/app.git')).toEqual([]);
   });
   it('chooses candidate files by path alone', () => {
@@ -56,18 +52,17 @@ describe('secret patterns', () => {
     expect(candidateOf('app/src/index.js')).toBeUndefined();
   });
   it('tells secret-looking names from their neighbours', () => {
-    for (const name of ['NPM_TOKEN', 'GITHUB_TOKEN', 'DB_PASSWORD', 'API_KEY', 'JWT_SECRET', 'AUTH', 'AWS_SECRET_ACCESS_KEY', 'MYSQL_PASSWD', 'GOOGLE_CREDENTIALS']) expect(looksSecretName(name), name).toBe(true);
+    for (const name of ['NPM_TOKEN', 'GITHUB_PAT_X', 'SENTRY_DSN', 'GITHUB_TOKEN', 'DB_PASSWORD', 'API_KEY', 'JWT_SECRET', 'AUTH', 'AWS_SECRET_ACCESS_KEY', 'MYSQL_PASSWD', 'GOOGLE_CREDENTIALS']) expect(looksSecretName(name), name).toBe(true);
     for (const name of ['PUBLIC_KEY', 'SSH_KEY_PATH', 'API_KEY_FILE', 'GPG_KEY', 'NODE_VERSION', 'PATH', 'KEYCLOAK_URL', 'AWS_ACCESS_KEY_ID', 'TOKEN_HEADER']) expect(looksSecretName(name), name).toBe(false);
   });
   it('reads ENV and build args with values, skipping empty ones', () => {
-    expect(secretEnv(['PATH=/usr/bin', 'NPM_TOKEN=npm_secretvalue', 'API_KEY='])).toEqual([{ name: 'NPM_TOKEN', masked: 'npm… (15 chars)' }]);
+    expect(secretEnv(['PATH=/usr/bin', 'NPM_TOKEN=npm_secretvalue', 'API_KEY='])).toEqual([{ name: 'NPM_TOKEN', value: 'npm_secretvalue' }]);
     expect(buildArgsOf('RUN |2 NPM_TOKEN=npm_x NODE_ENV=production /bin/sh -c npm ci # buildkit')).toEqual([
       { name: 'NPM_TOKEN', value: 'npm_x' },
       { name: 'NODE_ENV', value: 'production' },
     ]);
     expect(buildArgsOf('|1 TOKEN= /bin/sh -c x')).toEqual([{ name: 'TOKEN', value: '' }]);
     expect(buildArgsOf('/bin/sh -c npm ci')).toEqual([]);
-    expect(redactBuildArgs('RUN |2 NPM_TOKEN=npm_abcdefghijkl NODE_ENV=production /bin/sh -c npm ci')).toBe('RUN |2 NPM_TOKEN=npm_… (16 chars) NODE_ENV=production /bin/sh -c npm ci');
   });
 });
 
@@ -111,16 +106,18 @@ describe('walkImageExport', () => {
 
 describe('the secrets verdict', () => {
   const run = (observed: SecretsObservation) => secrets.run({ observed } as CheckInput);
-  it('fails with the layer, the line and a masked value, and hints at secret mounts', () => {
+  it('fails with the layer, the line and the value handed to the redactor, and hints at secret mounts', () => {
+    const token = 'npm_0123456789abcdefghijklmnopqrstuvwxyz';
     const v = run({
-      findings: [{ kind: 'npmrc-token', layer: 3, path: '/home/node/.npmrc', what: '//registry.npmjs.org/:_authToken', masked: 'npm_… (40 chars)', deletedLater: true, source: { file: 'Dockerfile', line: 7, instruction: 'COPY ci.npmrc /home/node/.npmrc' } }],
+      findings: [{ kind: 'npmrc-token', layer: 3, path: '/home/node/.npmrc', what: '//registry.npmjs.org/:_authToken', value: token, length: 40, deletedLater: true, source: { file: 'Dockerfile', line: 7, instruction: 'COPY ci.npmrc /home/node/.npmrc' } }],
       layers: 6,
       layerBytes: 1000,
       filesRead: 2,
       durationMs: 10,
     });
     expect(v.status).toBe('fail');
-    expect(v.message).toBe('1 secret in the image: .npmrc credential: /home/node/.npmrc: //registry.npmjs.org/:_authToken = npm_… (40 chars) (deleted by a later layer, still in the image) — layer 3 (Dockerfile:7 COPY ci.npmrc /home/node/.npmrc)');
+    expect(v.message).toBe(`1 secret in the image: .npmrc credential: /home/node/.npmrc: //registry.npmjs.org/:_authToken = ${token} (40 chars) (deleted by a later layer, still in the image) — layer 3 (Dockerfile:7 COPY ci.npmrc /home/node/.npmrc)`);
+    expect(v.secrets).toEqual([token]);
     expect(v.hint).toContain('--mount=type=secret');
   });
   it('passes with what was scanned', () => {
