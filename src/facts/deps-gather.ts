@@ -9,45 +9,65 @@ import { computeReach, classify } from './deps-graph.js';
 import { addArchive, emptyTree, pickManifest, type InstalledTree, type Manifest } from './deps-tree.js';
 import { parseYaml } from './deps-yaml.js';
 import type { DevDependencyFacts, ImageBasics } from './image-facts.js';
-import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, pnpmStoreKeys, type DevOnlySet } from './lockfile.js';
+import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, parseYarnLock, pnpmStoreKeys, type DevOnlySet } from './lockfile.js';
+import { observed, observeSync, parseJsonFile, unobserved, type Observed } from '../observed.js';
 
 const posix = path.posix;
 
-/** Runs a read; a failure (a transient daemon error) is retried once, then reported, never thrown. */
-async function twice<T>(work: () => Promise<T>, signal: AbortSignal | undefined, errors: string[], what: string): Promise<T | undefined> {
+/** Runs a read; a failure (a transient daemon error) is retried once, then thrown (an abort at once). */
+async function twice<T>(work: () => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (err) {
-      if (signal?.aborted) throw err;
-      if (attempt === 2) {
-        errors.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
-        return undefined;
-      }
+      if (signal?.aborted || attempt === 2) throw err;
     }
   }
 }
 
-export function parseManifest(text: string | undefined): Manifest | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return pickManifest(JSON.parse(text) as Record<string, unknown>);
-  } catch {
-    return undefined;
-  }
+const firstLine = (err: unknown) => ((err as Error)?.message ?? String(err)).split('\n')[0];
+const stripBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
+/** A package.json's text → the fields that decide what it needs; not observed (file and why) when it is no JSON object. */
+export function parseManifest(file: string, text: string): Observed<Manifest> {
+  const json = parseJsonFile(file, text);
+  if (!json.ok) return json;
+  if (!json.value || typeof json.value !== 'object' || Array.isArray(json.value)) return unobserved(`${file} is not a package.json: its JSON is not an object`);
+  return observed(pickManifest(json.value as Record<string, unknown>));
 }
 
-/** Parses a lockfile by its file name; yarn needs the manifest next to it for its roots. */
-export function parseLockfile(file: string, text: string, manifest: Manifest | undefined): DevOnlySet | undefined {
-  try {
-    const base = posix.basename(file);
-    if (base.endsWith('.json')) return devOnlyFromLockfile(JSON.parse(text) as object);
-    if (base.endsWith('.yaml')) return devOnlyFromPnpmLock(text);
-    if (base === 'yarn.lock') return manifest ? devOnlyFromYarnLock(text, manifest) : undefined;
-  } catch {
-    return undefined;
+/**
+ * Parses a lockfile by its file name (a UTF-8 byte-order mark allowed, as npm, pnpm and yarn allow it);
+ * yarn needs the manifest next to it for its roots. Not observed, with the file and why, when the text
+ * is not a lockfile of its kind.
+ */
+export function parseLockfile(file: string, text: string, manifest: Manifest | undefined): Observed<DevOnlySet> {
+  const base = posix.basename(file.replace(/^[a-z ]+: /, ''));
+  if (base.endsWith('.json')) {
+    const json = parseJsonFile(file, text);
+    if (!json.ok) return json;
+    const lock = json.value as Record<string, unknown> | null;
+    if (!lock || typeof lock !== 'object' || Array.isArray(lock) || (lock.packages === undefined && lock.dependencies === undefined && lock.lockfileVersion === undefined)) {
+      return unobserved(`${file} is not an npm lockfile: no lockfileVersion, packages or dependencies`);
+    }
+    return observeSync(`${file} could not be read as an npm lockfile`, () => devOnlyFromLockfile(lock as object));
   }
-  return undefined;
+  const body = stripBom(text);
+  if (base.endsWith('.yaml')) {
+    return observeSync(`${file} could not be read as a pnpm lockfile`, () => {
+      if (!/^lockfileVersion:/m.test(body)) throw new Error('no lockfileVersion');
+      return devOnlyFromPnpmLock(body);
+    });
+  }
+  if (base === 'yarn.lock') {
+    if (!manifest) return unobserved(`${file}: a yarn.lock is read from the app's package.json (its devDependencies), and there is none`);
+    return observeSync(`${file} could not be read as a yarn lockfile`, () => {
+      // Only comments is a lockfile of a project without dependencies; anything else must give entries.
+      if (body.split(/\r?\n/).some((l) => l.trim() && !l.startsWith('#')) && parseYarnLock(body).entries.size === 0) throw new Error('no entry could be read');
+      return devOnlyFromYarnLock(body, manifest);
+    });
+  }
+  return unobserved(`${file} is not a lockfile this check reads`);
 }
 
 /** Bare package names an entry file requires or imports (node: and built-in modules left out). */
@@ -64,17 +84,21 @@ export function bareRequires(source: string): string[] {
   return [...names].sort();
 }
 
-/** The context's package.json with the app's name (and version), searched a few folders deep. */
-function findInContext(contextDir: string, app: Manifest | undefined): string | undefined {
+/**
+ * The context's package.json with the app's name (and version), searched a few folders deep; without a
+ * name to look for, the context's root package.json. Files that do not parse cannot match a name.
+ */
+function findInContext(contextDir: string, appName: Manifest | undefined): string | undefined {
   const root = path.join(contextDir, 'package.json');
-  if (!app?.name) return existsSync(root) ? root : undefined;
+  if (!appName?.name) return existsSync(root) ? root : undefined;
   const queue: Array<{ dir: string; depth: number }> = [{ dir: contextDir, depth: 0 }];
   while (queue.length) {
     const { dir, depth } = queue.shift()!;
     const file = path.join(dir, 'package.json');
     if (existsSync(file)) {
-      const m = parseManifest(readFileSync(file, 'utf8'));
-      if (m?.name === app.name && (!app.version || !m.version || m.version === app.version)) return file;
+      const m = observeSync(file, () => readFileSync(file, 'utf8'));
+      const parsed = m.ok ? parseManifest(file, m.value) : m;
+      if (parsed.ok && parsed.value.name === appName.name && (!appName.version || !parsed.value.version || parsed.value.version === appName.version)) return file;
     }
     if (depth >= 4) continue;
     let entries: string[] = [];
@@ -97,6 +121,15 @@ function contextLockfile(contextDir: string, from: string): string | undefined {
   }
 }
 
+/** A host file of the build context: its text, or not observed (the file and why). */
+const readContextFile = (file: string): Observed<string> => observeSync(`reading ${file}`, () => readFileSync(file, 'utf8'));
+
+/** NODE_PATH as the image's config sets it (Node loads packages from those folders too). */
+function nodePathOf(env: string[] | undefined): string[] {
+  const value = env?.find((e) => e.startsWith('NODE_PATH='))?.slice('NODE_PATH='.length) ?? '';
+  return value.split(':').filter((d) => d.startsWith('/'));
+}
+
 export async function gatherDevDependencies(
   docker: DockerPort,
   containerId: string,
@@ -106,27 +139,69 @@ export async function gatherDevDependencies(
 ): Promise<DevDependencyFacts> {
   const notes: string[] = [];
   const readErrors: string[] = [];
-  const stat = async (p: string) => {
-    const s = await twice(() => docker.statPath(containerId, p, { signal }), signal, readErrors, `stat ${p}`);
+  /** Symlinked paths seen by stat → their target (the daemon resolves it in the container's root). */
+  const links = new Map<string, string>();
+  // undefined: absent; throws when the path could not be looked at (twice).
+  const stat = async (p: string): Promise<{ isDirectory: boolean } | undefined> => {
+    const s = await twice(() => docker.statPath(containerId, p, { signal }), signal);
+    if (s?.linkTarget) {
+      // statPath is an lstat: a symlinked node_modules (or entry) is judged by what it points to.
+      const target = await twice(() => docker.statPath(containerId, s.linkTarget, { signal }), signal);
+      links.set(p, s.linkTarget);
+      return target && { isDirectory: target.isDirectory };
+    }
     return s && { isDirectory: s.isDirectory };
   };
-  const readText = async (p: string) => (await twice(() => docker.readFile(containerId, p, { signal }), signal, readErrors, `reading ${p}`))?.toString('utf8');
+  // undefined: absent; not observed: the read failed twice.
+  const readText = async (p: string): Promise<Observed<string | undefined>> => {
+    try {
+      return observed((await twice(() => docker.readFile(containerId, p, { signal }), signal))?.toString('utf8'));
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      return unobserved(`reading ${p}: ${firstLine(err)}`);
+    }
+  };
   const app = await locateApp(basics.command, basics.image.config.workingDir, stat);
-  const facts: DevDependencyFacts = { app, installed: [], notes, readErrors };
+  for (const u of app.unreadable ?? []) readErrors.push(`stat ${u.path}: ${u.why}`);
+  const lookedFor = app.nodeModulesLookedFor ?? [];
+  const nodeModulesUnknown = app.unreadable?.find((u) => lookedFor.includes(u.path));
+  const facts: DevDependencyFacts = {
+    app,
+    nodeModules: nodeModulesUnknown
+      ? unobserved(`could not look at ${nodeModulesUnknown.path}: ${nodeModulesUnknown.why}`)
+      : observed({ lookedFor, found: app.installRoots.map((r) => (r === '/' ? '/node_modules' : `${r}/node_modules`)) }),
+    manifest: observed(undefined),
+    lockfile: observed(undefined),
+    installed: [],
+    notes,
+    readErrors,
+  };
   if (app.pnp && !app.installRoot) return facts;
 
   // The app's manifest (the image's own, else the build context's) and the installed trees are read
   // side by side: each archive read costs the daemon a helper process, so they overlap.
-  const manifestText = app.packageJson ? readText(app.packageJson) : Promise.resolve(undefined);
-  manifestText.catch(() => undefined);
+  const manifestText = app.packageJson ? readText(app.packageJson) : Promise.resolve(observed(undefined));
   const tree: InstalledTree = emptyTree();
   await readInstalledTrees();
-  let manifest = parseManifest(await manifestText);
-  if (manifest) facts.manifestFrom = `image: ${app.packageJson}`;
+  const imageManifest = await manifestText;
+  let manifest: Manifest | undefined;
+  if (app.blocked?.packageJson) {
+    facts.manifest = unobserved(`the app's package.json is not known: ${app.blocked.packageJson}`);
+  } else if (!imageManifest.ok) {
+    facts.manifest = imageManifest;
+  } else if (imageManifest.value !== undefined) {
+    const parsed = parseManifest(app.packageJson!, imageManifest.value);
+    facts.manifest = parsed.ok ? observed({ from: `image: ${app.packageJson}`, value: parsed.value }) : parsed;
+  }
+  if (facts.manifest.ok && facts.manifest.value) manifest = facts.manifest.value.value;
   const contextManifestFile = contextDir ? findInContext(contextDir, manifest) : undefined;
-  if (!manifest && contextManifestFile && contextDir) {
-    manifest = parseManifest(readFileSync(contextManifestFile, 'utf8'));
-    if (manifest) facts.manifestFrom = `build context: ${path.relative(contextDir, contextManifestFile)}`;
+  if (facts.manifest.ok && !manifest && contextManifestFile && contextDir) {
+    // The image has none: the build context's, named as such.
+    const shown = `build context: ${path.relative(contextDir, contextManifestFile)}`;
+    const text = readContextFile(contextManifestFile);
+    const parsed = text.ok ? parseManifest(shown, text.value) : text;
+    facts.manifest = parsed.ok ? observed({ from: shown, value: parsed.value }) : parsed;
+    if (parsed.ok) manifest = parsed.value;
   }
   const appDir = app.packageJson ? posix.dirname(app.packageJson) : app.startDir;
 
@@ -134,15 +209,21 @@ export async function gatherDevDependencies(
   async function readInstalledTrees(): Promise<void> {
     for (const root of app.installRoots) {
       const dir = root === '/' ? '/node_modules' : `${root}/node_modules`;
-      await twice(
-        async () => {
-          const stream = await docker.archive(containerId, dir, { signal });
-          if (stream) await addArchive(tree, dir, stream, signal);
-        },
-        signal,
-        readErrors,
-        `reading ${dir}`,
-      );
+      const target = links.get(dir);
+      try {
+        if (target !== undefined) {
+          // A symlinked node_modules: its target is read, and Node's realpath leads there.
+          if (posix.basename(target) !== 'node_modules') throw new Error(`${dir} is a symlink to ${target}, which is not a node_modules folder`);
+          tree.symlinks.set(dir, target);
+        }
+        await twice(async () => {
+          const stream = await docker.archive(containerId, target ?? dir, { signal });
+          if (stream) await addArchive(tree, target ?? dir, stream, signal);
+        }, signal);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        readErrors.push(`reading ${dir}: ${firstLine(err)}`);
+      }
     }
   }
 
@@ -151,27 +232,50 @@ export async function gatherDevDependencies(
   let reach = manifest ? computeReach(tree, externals, appDir, manifest) : undefined;
   for (let round = 0; reach && reach.external.length && round < 8; round++) {
     for (const dir of reach.external.slice(0, 50)) {
-      externals.set(dir, parseManifest(await readText(`${dir}/package.json`)) ?? null);
-      if ((await stat(`${dir}/node_modules`))?.isDirectory) {
-        await twice(async () => {
-          const stream = await docker.archive(containerId, `${dir}/node_modules`, { signal });
-          if (stream) await addArchive(tree, `${dir}/node_modules`, stream, signal);
-        }, signal, readErrors, `reading ${dir}/node_modules`);
+      const text = await readText(`${dir}/package.json`);
+      const parsed = !text.ok ? text : text.value === undefined ? undefined : parseManifest(`${dir}/package.json`, text.value);
+      if (parsed && !parsed.ok) notes.push(`workspace package ${dir}: ${parsed.why}`);
+      externals.set(dir, parsed?.ok ? parsed.value : null);
+      let hasModules = false;
+      try {
+        hasModules = (await stat(`${dir}/node_modules`))?.isDirectory ?? false;
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        readErrors.push(`stat ${dir}/node_modules: ${firstLine(err)}`);
+      }
+      if (hasModules) {
+        try {
+          await twice(async () => {
+            const stream = await docker.archive(containerId, `${dir}/node_modules`, { signal });
+            if (stream) await addArchive(tree, `${dir}/node_modules`, stream, signal);
+          }, signal);
+        } catch (err) {
+          if (signal?.aborted) throw err;
+          readErrors.push(`reading ${dir}/node_modules: ${firstLine(err)}`);
+        }
       }
     }
     reach = computeReach(tree, externals, appDir, manifest!);
   }
+  for (const why of tree.unparsable.values()) notes.push(`${why} (its dependencies are not known)`);
 
   // The lockfile that belongs to the installed tree first: the image's own next to its node_modules,
   // then upward from the app, then the build context's (upward from the app's package.json there).
-  const candidates: Array<{ where: string; read: () => Promise<string | undefined>; manifest: () => Promise<Manifest | undefined> }> = [];
+  // The first one that exists decides: one that cannot be read or parsed is "not observed", never
+  // skipped for the next (which would describe another tree).
+  const candidates: Array<{ where: string; read: () => Promise<Observed<string | undefined>>; manifest: () => Promise<Manifest | undefined> }> = [];
   const imageLockfiles = [...app.installRoots.flatMap((r) => LOCKFILES.map((f) => (r === '/' ? `/${f}` : `${r}/${f}`)))];
   if (app.lockfile && !imageLockfiles.includes(app.lockfile)) imageLockfiles.push(app.lockfile);
   for (const file of imageLockfiles) {
     candidates.push({
       where: `image: ${file}`,
-      read: () => (file === app.lockfile || (app.installRoots.includes(posix.dirname(file)) && LOCKFILES.some((f) => file.endsWith(`/${f}`))) ? readText(file) : Promise.resolve(undefined)),
-      manifest: async () => (posix.dirname(file) === appDir ? manifest : parseManifest(await readText(`${posix.dirname(file)}/package.json`))),
+      read: () => readText(file),
+      manifest: async () => {
+        if (posix.dirname(file) === appDir) return manifest;
+        const text = await readText(`${posix.dirname(file)}/package.json`);
+        const parsed = text.ok && text.value !== undefined ? parseManifest(`${posix.dirname(file)}/package.json`, text.value) : undefined;
+        return parsed?.ok ? parsed.value : undefined;
+      },
     });
   }
   if (contextDir) {
@@ -179,49 +283,59 @@ export async function gatherDevDependencies(
     if (lock) {
       candidates.push({
         where: `build context: ${path.relative(contextDir, lock)}`,
-        read: async () => readFileSync(lock, 'utf8'),
-        manifest: async () => parseManifest(existsSync(path.join(path.dirname(lock), 'package.json')) ? readFileSync(path.join(path.dirname(lock), 'package.json'), 'utf8') : undefined) ?? manifest,
+        read: async () => readContextFile(lock),
+        manifest: async () => {
+          const file = path.join(path.dirname(lock), 'package.json');
+          const text = existsSync(file) ? readContextFile(file) : undefined;
+          const parsed = text?.ok ? parseManifest(file, text.value) : undefined;
+          return (parsed?.ok ? parsed.value : undefined) ?? manifest;
+        },
       });
     }
   }
-  for (const candidate of candidates) {
-    const text = await candidate.read();
-    if (text === undefined) continue;
-    const set = parseLockfile(candidate.where, text, await candidate.manifest());
-    if (set) {
-      facts.devOnly = set;
-      facts.from = candidate.where;
+  if (app.blocked?.lockfile) facts.lockfile = unobserved(`the lockfile is not known: ${app.blocked.lockfile}`);
+  else {
+    for (const candidate of candidates) {
+      const text = await candidate.read();
+      if (!text.ok) {
+        facts.lockfile = unobserved(`${candidate.where}: ${text.why}`);
+        break;
+      }
+      if (text.value === undefined) continue;
+      const set = parseLockfile(candidate.where, text.value, await candidate.manifest());
+      facts.lockfile = set.ok ? observed({ from: candidate.where, value: set.value }) : set;
       break;
     }
-    notes.push(`${candidate.where} could not be read as a lockfile`);
   }
+  const lockfileSet = facts.lockfile.ok ? facts.lockfile.value?.value : undefined;
 
   // The package managers' own records of the installed tree, as a cross-check.
   const nearest = tree.roots[0];
-  let lockKeys = facts.devOnly ? new Set([...devOnlyKeys(facts.devOnly), ...pnpmStoreKeys(facts.devOnly)]) : undefined;
+  let lockKeys = lockfileSet ? new Set([...devOnlyKeys(lockfileSet), ...pnpmStoreKeys(lockfileSet)]) : undefined;
   for (const hiddenFile of nearest ? [`${nearest}/.package-lock.json`, `${nearest}/.pnpm/lock.yaml`] : []) {
     const text = tree.hidden.get(hiddenFile);
     if (text === undefined) continue;
-    const set = parseLockfile(hiddenFile, text, manifest);
-    if (!set) continue;
-    const keys = devOnlyKeys(set);
-    const agrees = !lockKeys || [...keys].every((k) => lockKeys!.has(k));
-    facts.crossCheck = { from: `image: ${hiddenFile}`, devOnlyCount: set.packages.length, agrees };
-    if (!facts.devOnly) {
-      facts.devOnly = set;
-      facts.from = `image: ${hiddenFile}`;
+    const set = parseLockfile(`image: ${hiddenFile}`, text, manifest);
+    if (!set.ok) {
+      notes.push(`the cross-check was not read: ${set.why}`);
+      continue;
     }
-    lockKeys = new Set([...(lockKeys ?? []), ...keys, ...pnpmStoreKeys(set)]);
+    const keys = devOnlyKeys(set.value);
+    const agrees = !lockKeys || [...keys].every((k) => lockKeys!.has(k));
+    facts.crossCheck = { from: `image: ${hiddenFile}`, devOnlyCount: set.value.packages.length, agrees };
+    if (facts.lockfile.ok && !facts.lockfile.value) facts.lockfile = observed({ from: `image: ${hiddenFile}`, value: set.value });
+    lockKeys = new Set([...(lockKeys ?? []), ...keys, ...pnpmStoreKeys(set.value)]);
     break;
   }
   const modulesYaml = nearest ? tree.hidden.get(`${nearest}/.modules.yaml`) : undefined;
   if (modulesYaml) {
-    const included = (parseYaml(modulesYaml) as Record<string, unknown>).included as Record<string, string> | undefined;
+    const yaml = observeSync(`${nearest}/.modules.yaml`, () => parseYaml(stripBom(modulesYaml)) as Record<string, unknown>);
+    const included = yaml.ok ? (yaml.value.included as Record<string, string> | undefined) : undefined;
     if (included?.devDependencies === 'true') notes.push(`${nearest}/.modules.yaml says pnpm installed the devDependencies (included.devDependencies: true)`);
   }
 
-  if (!manifest) notes.push(`no package.json for the app (looked upward from ${app.startDir}${contextDir ? ' and in the build context' : ''}): the production set cannot be computed`);
-  if (!facts.devOnly && manifest) notes.push('no lockfile found: dev-only packages are the closure of package.json devDependencies in the image');
+  if (facts.manifest.ok && !manifest) notes.push(`no package.json for the app (looked upward from ${app.startDir}${contextDir ? ' and in the build context' : ''}): the production set cannot be computed`);
+  if (facts.lockfile.ok && !facts.lockfile.value && manifest) notes.push('no lockfile found: dev-only packages are the closure of package.json devDependencies in the image');
   if (!app.installRoot) notes.push(`no node_modules found from ${app.startDir} upward`);
 
   if (tree.roots.length) {
@@ -231,10 +345,29 @@ export async function gatherDevDependencies(
     if (reach?.unresolved.length) notes.push(`required but not installed: ${reach.unresolved.slice(0, 5).map((u) => `${u.name} (from ${u.from})`).join(', ')}`);
     const root = app.installRoot === '/' ? '' : app.installRoot ?? '';
     facts.installed = classification.dev.map((p) => ({ name: p.name, version: p.version, path: p.path.startsWith(`${root}/`) ? p.path.slice(root.length + 1) : p.path, imagePath: p.path, sizeBytes: p.sizeBytes ?? 0 }));
-  } else if (!app.installRoot && app.entryScript) {
-    // No node_modules: the app may be a bundle. It is one only when its entry file needs no package.
-    const source = await readText(app.entryScript);
-    if (source !== undefined) facts.bundledEntry = { path: app.entryScript, bareRequires: bareRequires(source) };
+  } else if (!app.installRoot && facts.nodeModules.ok) {
+    // No node_modules where Node looks: what else could the app load packages from? NODE_PATH.
+    const nodePath = nodePathOf(basics.image.config.env);
+    const present: string[] = [];
+    let failed: string | undefined;
+    for (const dir of nodePath) {
+      try {
+        if ((await stat(dir))?.isDirectory) present.push(dir);
+      } catch (err) {
+        if (signal?.aborted) throw err;
+        failed = `stat ${dir} (NODE_PATH): ${firstLine(err)}`;
+      }
+    }
+    if (nodePath.length) facts.nodePath = failed ? unobserved(failed) : observed(present);
+    // The entry file's bare requires: evidence (a bundle needs none; a package it names is not installed).
+    if (app.entryScript && app.entryKind?.ok && app.entryKind.value === 'file') {
+      const source = await readText(app.entryScript);
+      facts.entrySource = !source.ok
+        ? source
+        : source.value === undefined
+          ? unobserved(`${app.entryScript} was there when looked at, but reading it found no file`)
+          : observed({ path: app.entryScript, bareRequires: bareRequires(source.value) });
+    }
   }
   return facts;
 }

@@ -5,6 +5,7 @@ import { posix as path } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tarStream from 'tar-stream';
+import { parseJsonFile } from '../observed.js';
 
 /** The fields of a package.json that decide what it needs. */
 export interface Manifest {
@@ -30,10 +31,12 @@ export interface InstalledTree {
   sizes: Map<string, number>;
   /** Bookkeeping files npm, pnpm and yarn leave in node_modules, by absolute path (text). */
   hidden: Map<string, string>;
+  /** Package folders whose package.json could not be parsed, with why (kept as packages without dependencies). */
+  unparsable: Map<string, string>;
 }
 
 export function emptyTree(): InstalledTree {
-  return { roots: [], packages: new Map(), symlinks: new Map(), sizes: new Map(), hidden: new Map() };
+  return { roots: [], packages: new Map(), symlinks: new Map(), sizes: new Map(), hidden: new Map(), unparsable: new Map() };
 }
 
 const HIDDEN = new Set(['.package-lock.json', '.modules.yaml', '.yarn-integrity', '.pnpm/lock.yaml', '.yarn-state.yml']);
@@ -70,6 +73,7 @@ export async function addArchive(tree: InstalledTree, nodeModulesDir: string, st
   const symlinks = new Map<string, string>();
   const sizes = new Map<string, number>();
   const hidden = new Map<string, string>();
+  const unparsable = new Map<string, string>();
   extract.on('entry', (header, content, next) => {
     const abs = path.join(parent, header.name.replace(/\/$/, ''));
     const rel = path.relative(nodeModulesDir, abs);
@@ -91,11 +95,11 @@ export async function addArchive(tree: InstalledTree, nodeModulesDir: string, st
     content.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
       if (isManifest) {
-        try {
-          packages.set(pkgDir, pickManifest(JSON.parse(text) as Record<string, unknown>));
-        } catch {
-          packages.set(pkgDir, {});
-        }
+        // As Node reads it (a byte-order mark allowed); one that does not parse is named, not dropped.
+        const json = parseJsonFile(abs, text);
+        const ok = json.ok && json.value !== null && typeof json.value === 'object' && !Array.isArray(json.value);
+        packages.set(pkgDir, ok ? pickManifest(json.value as Record<string, unknown>) : {});
+        if (!ok) unparsable.set(pkgDir, json.ok ? `${abs} is not a package.json: its JSON is not an object` : json.why);
       } else hidden.set(abs, text);
       next();
     });
@@ -108,6 +112,7 @@ export async function addArchive(tree: InstalledTree, nodeModulesDir: string, st
   for (const [k, v] of symlinks) tree.symlinks.set(k, v);
   for (const [k, v] of sizes) tree.sizes.set(k, v);
   for (const [k, v] of hidden) tree.hidden.set(k, v);
+  for (const [k, v] of unparsable) tree.unparsable.set(k, v);
 }
 
 /** Whether an absolute path lies inside one of the trees read. */

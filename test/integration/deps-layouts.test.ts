@@ -88,15 +88,20 @@ describe('a bundled app (esbuild output, no node_modules)', () => {
     bundled = await auditLayout('bundled', 'Dockerfile');
     unbundled = await auditLayout('bundled', 'unbundled.Dockerfile');
   });
-  it('passes no-dev-dependencies: the entry file requires no package', () => {
+  it('passes no-dev-dependencies: no node_modules, and the entry file requires no package', () => {
     expect(check(bundled, 'no-dev-dependencies')).toMatchObject({
       status: 'pass',
-      message: 'no node_modules, and the entry /home/node/app/dist/main.js requires no package: the app is bundled',
+      message:
+        'no node_modules where the app resolves packages from (looked for /home/node/app/dist/node_modules, /home/node/app/node_modules, /home/node/node_modules, /home/node_modules, /node_modules): nothing the app can require from the image is a devDependency; the entry /home/node/app/dist/main.js requires no package (bundled)',
     });
   });
-  it('skips no-dev-dependencies when the entry requires packages and there is no node_modules', () => {
+  it('passes no-dev-dependencies when the entry requires packages and there is no node_modules: none can be loaded, so none is a devDependency', () => {
     const c = check(unbundled, 'no-dev-dependencies');
-    expect(c.status).toBe('skip');
-    expect(c.message).toMatch(/^no node_modules found from \/home\/node\/app\/src upward \(looked in \/home\/node\/app\/src, \/home\/node\/app, \/home\/node, \/home, \/\): nothing to judge; the entry \/home\/node\/app\/src\/index.js requires web-lib, so it is not a bundle$/);
+    expect(c.status).toBe('pass');
+    expect(c.message).toBe(
+      'no node_modules where the app resolves packages from (looked for /home/node/app/src/node_modules, /home/node/app/node_modules, /home/node/node_modules, /home/node_modules, /node_modules): nothing the app can require from the image is a devDependency',
+    );
+    expect(c.evidence).toMatchObject({ entryRequires: ['web-lib'] });
+    expect(c.evidence.notes).toContainEqual(expect.stringMatching(/^the entry names packages that nothing in the image provides: web-lib /));
   });
 });
