@@ -23,9 +23,9 @@ markdown="$out/summary.md"
 json="$out/report.json"
 
 if [ -n "${INPUT_CLI:-}" ]; then
-  cli=(node "$INPUT_CLI")
+  cli=(node -- "$INPUT_CLI")
 elif [ -f "$action_path/dist/cli/main.js" ]; then
-  cli=(node "$action_path/dist/cli/main.js")
+  cli=(node -- "$action_path/dist/cli/main.js")
 else
   version=$(node -p "require(process.argv[1]).version" "$action_path/package.json")
   cli=(npx --yes "node-image-audit@$version")

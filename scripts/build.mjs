@@ -13,7 +13,7 @@
 // --tolerate-type-errors: bundle what tsc emitted even when it reported type errors (the test setup's
 // habit while several people edit the tree); without it a type error fails the build, as before.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,15 +37,11 @@ if (!process.argv.includes('--no-tsc')) {
 
 const esbuild = await import('esbuild');
 
-// The bin's first lines (the sh trampoline of src/cli/main.ts) are kept verbatim: esbuild keeps the
-// `#!` line but drops comments, and the line after it is a comment to Node that sh runs.
+// The bin is a plain `#!/usr/bin/env node` file (src/cli/main.ts says why): esbuild keeps the entry's
+// `#!` line first, before the banner; checked after the build.
 const entry = path.join(root, 'src/cli/main.ts');
-const headerLines = [];
-for (const line of readFileSync(entry, 'utf8').split('\n')) {
-  if (line.startsWith('#!') || line.startsWith('//')) headerLines.push(line);
-  else break;
-}
-const hashbang = headerLines[0]?.startsWith('#!') ? headerLines.shift() : undefined;
+const HASHBANG = '#!/usr/bin/env node';
+if (readFileSync(entry, 'utf8').split('\n')[0] !== HASHBANG) throw new Error(`src/cli/main.ts must start with ${HASHBANG}`);
 
 /** Packages loaded on first use instead of at start: [package, the package whose require asks for it]. */
 const LAZY = [
@@ -109,7 +105,6 @@ const result = await esbuild.build({
   plugins: [lazyPlugin],
   banner: {
     js: [
-      ...headerLines,
       "import { createRequire as __createRequire } from 'node:module';",
       "import { dirname as __pathDirname } from 'node:path';",
       "import { fileURLToPath as __fileURLToPath } from 'node:url';",
@@ -125,9 +120,8 @@ const result = await esbuild.build({
 });
 if (result.errors.length) process.exit(1);
 const bundled = readFileSync(path.join(out, 'cli/main.js'), 'utf8');
-if (hashbang && !bundled.startsWith(`${hashbang}\n${headerLines.join('\n')}`)) {
-  throw new Error(`the bundle lost its first lines (${hashbang} and the header of src/cli/main.ts)`);
-}
+if (!bundled.startsWith(`${HASHBANG}\n`)) throw new Error(`the bundle lost its first line, ${HASHBANG}`);
+chmodSync(path.join(out, 'cli/main.js'), 0o755);
 
 // dockerode reads its .proto files from __dirname/proto: the folder of whichever bundle file holds
 // dockerode's code — the entry, or a chunk when a dynamic import (the build context) pulled it there.

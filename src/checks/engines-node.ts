@@ -1,12 +1,15 @@
 import { posix as path } from 'node:path';
 import semver from 'semver';
-import { lineWriter, notObserved, required, verdict, type Check, type ObserveContext } from './check.js';
+import { observed, parseJsonFile, unobserved, type Observed } from '../observed.js';
+import { lineWriter, notObserved, required, unobservedVerdict, verdict, type Check, type ObserveContext, type Verdict } from './check.js';
 
 export interface PackageJsonSeen {
   path: string;
-  name?: string;
-  /** engines.node as written; undefined when the package declares none. */
-  enginesNode?: string;
+  /**
+   * What the file declares: its name, and engines.node as written (undefined when it declares none). Not
+   * observed when the file could not be read or parsed (the file and why): that is not "declares none".
+   */
+  declared: Observed<{ name?: string; enginesNode?: string }>;
 }
 
 export interface EnginesObservation {
@@ -36,7 +39,7 @@ export function scriptOf(argv: string[]): string | undefined {
 }
 
 /** The nearest package.json at or above `dir` among those read. */
-export function nearestPackage(packages: PackageJsonSeen[], dir: string): PackageJsonSeen | undefined {
+export function nearestPackage<P extends { path: string }>(packages: P[], dir: string): P | undefined {
   for (const d of ancestors(dir)) {
     const found = packages.find((p) => p.path === path.join(d, 'package.json'));
     if (found) return found;
@@ -59,6 +62,31 @@ export function compareEngines(declared: string | undefined, nodeVersion: string
   return { kind: 'compared', declared, satisfied: semver.satisfies(nodeVersion, trimmed, { includePrerelease: true }) };
 }
 
+/** name and engines.node of a package.json's text (a UTF-8 byte-order mark allowed, as Node and npm allow it). */
+export function declaredIn(file: string, text: string): PackageJsonSeen['declared'] {
+  const json = parseJsonFile(file, text);
+  if (!json.ok) return json;
+  if (!json.value || typeof json.value !== 'object' || Array.isArray(json.value)) return unobserved(`${file} is not a package.json: its JSON is not an object`);
+  const pkg = json.value as { name?: unknown; engines?: { node?: unknown } };
+  return observed({
+    name: typeof pkg.name === 'string' ? pkg.name : undefined,
+    enginesNode: typeof pkg.engines?.node === 'string' ? pkg.engines.node : undefined,
+  });
+}
+
+/**
+ * The package side of the verdict (pure): the range the app's nearest package.json declares, or the
+ * verdict when there is none to compare (skip) or it could not be read (error, naming the file and why).
+ */
+export function declaredEngines(o: EnginesObservation, from: string, cwd: string): { path: string; enginesNode: string } | Verdict {
+  const pkg = nearestPackage(o.packages, from) ?? nearestPackage(o.packages, cwd);
+  const base = { packageJson: pkg?.path, searched: o.searched };
+  if (!pkg) return verdict('skip', `no package.json found from ${from} upward: no engines.node to compare`, base);
+  if (!pkg.declared.ok) return unobservedVerdict(pkg.declared, base, 'error', 'could not read engines.node');
+  if (!pkg.declared.value.enginesNode) return verdict('skip', `${pkg.path} declares no engines.node`, base);
+  return { path: pkg.path, enginesNode: pkg.declared.value.enginesNode };
+}
+
 async function observeEngines(ctx: ObserveContext): Promise<EnginesObservation> {
   if (!ctx.filesContainer) throw new Error('no container to read package.json from');
   const filesContainerId = await ctx.filesContainer();
@@ -72,15 +100,17 @@ async function observeEngines(ctx: ObserveContext): Promise<EnginesObservation> 
       const file = path.join(dir, 'package.json');
       if (searched.includes(file)) break;
       searched.push(file);
-      const content = await ctx.docker.readFile(filesContainerId, file, { signal: ctx.signal });
-      if (!content) continue;
-      let json: { name?: string; engines?: { node?: unknown } } = {};
+      let content: Buffer | undefined;
       try {
-        json = JSON.parse(content.toString('utf8'));
-      } catch {
-        // An unreadable package.json declares nothing we can compare: it is recorded without engines.
+        content = await ctx.docker.readFile(filesContainerId, file, { signal: ctx.signal });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        // Not "absent": the nearest package.json may be this one, so the walk stops here.
+        packages.push({ path: file, declared: unobserved(`reading ${file}: ${((err as Error)?.message ?? String(err)).split('\n')[0]}`) });
+        break;
       }
-      packages.push({ path: file, name: json.name, enginesNode: typeof json.engines?.node === 'string' ? json.engines.node : undefined });
+      if (!content) continue;
+      packages.push({ path: file, declared: declaredIn(file, content.toString('utf8')) });
       break;
     }
   }
@@ -101,29 +131,30 @@ export const enginesNode: Check = {
     const script = runtime ? scriptOf(runtime.argv) : basics.command.entryScript;
     const cwd = runtime?.cwd || basics.image.config.workingDir || '/';
     const from = script ? path.dirname(path.resolve(cwd, script)) : cwd;
-    const pkg = nearestPackage(o.packages, from) ?? nearestPackage(o.packages, cwd);
-    const base = { packageJson: pkg?.path, searched: o.searched };
-    if (!pkg) return verdict('skip', `no package.json found from ${from} upward: no engines.node to compare`, base);
-    if (!pkg.enginesNode) return verdict('skip', `${pkg.path} declares no engines.node`, base);
+    const pkg = declaredEngines(o, from, cwd);
+    if ('status' in pkg) return pkg;
+    const base = { packageJson: pkg.path, searched: o.searched };
     const cannot = notObserved(life);
     if (cannot) return verdict('error', `could not read the running Node version: ${cannot}`, { ...base, enginesNode: pkg.enginesNode });
-    if (!runtime?.nodeVersion) {
-      return verdict('error', `could not read the running Node version: ${life.runtimeError ?? 'the node binary of the app did not answer'}`, { ...base, enginesNode: pkg.enginesNode });
+    if (!runtime) {
+      return verdict('error', `could not read the running Node version: ${life.runtimeError ?? 'the runtime was not observed'}`, { ...base, enginesNode: pkg.enginesNode });
     }
-    const evidence = { ...base, enginesNode: pkg.enginesNode, nodeVersion: runtime.nodeVersion, exe: runtime.exe };
-    const compared = compareEngines(pkg.enginesNode, runtime.nodeVersion);
+    if (!runtime.nodeVersion.ok) return unobservedVerdict(runtime.nodeVersion, { ...base, enginesNode: pkg.enginesNode }, 'error', 'could not read the running Node version');
+    const nodeVersion = runtime.nodeVersion.value;
+    const evidence = { ...base, enginesNode: pkg.enginesNode, nodeVersion, exe: runtime.exe.ok ? runtime.exe.value : undefined };
+    const compared = compareEngines(pkg.enginesNode, nodeVersion);
     if (compared.kind === 'not-a-range') {
-      return verdict('warn', `engines.node in ${pkg.path} cannot be checked: ${compared.why} (the app runs on ${runtime.nodeVersion})`, evidence, `Write a semver range in engines.node, e.g. ">=${semver.major(runtime.nodeVersion)}".`);
+      return verdict('warn', `engines.node in ${pkg.path} cannot be checked: ${compared.why} (the app runs on ${nodeVersion})`, evidence, `Write a semver range in engines.node, e.g. ">=${semver.major(nodeVersion)}".`);
     }
     if (compared.kind === 'compared' && !compared.satisfied) {
       return verdict(
         'fail',
-        `the app runs on Node ${runtime.nodeVersion} but ${pkg.path} requires engines.node "${pkg.enginesNode}"`,
+        `the app runs on Node ${nodeVersion} but ${pkg.path} requires engines.node "${pkg.enginesNode}"`,
         evidence,
         `Use a base image whose Node satisfies "${pkg.enginesNode}" (e.g. \`FROM node:${semver.minVersion(pkg.enginesNode)?.major ?? 'XX'}-bookworm-slim\`), or correct engines.node.`,
       );
     }
-    return verdict('pass', `Node ${runtime.nodeVersion} satisfies engines.node "${pkg.enginesNode}" of ${pkg.path}`, evidence);
+    return verdict('pass', `Node ${nodeVersion} satisfies engines.node "${pkg.enginesNode}" of ${pkg.path}`, evidence);
   },
   lines(result) {
     const e = result.evidence as { packageJson?: string; enginesNode?: string; nodeVersion?: string; exe?: string; searched?: string[] };

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceLocation } from '../types.js';
 import { formatMs } from '../units.js';
-import { lineWriter, verdict, type Check, type ObserveContext } from './check.js';
+import { lineWriter, verdict, type Check, type ObserveContext, type Verdict } from './check.js';
+
+// A CommonJS module whose typings declare an ES default export: load it as CommonJS (as src/target/context.ts does).
+const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
 export interface RebuildStep {
   /** The builder's step name, e.g. "[deps 4/4] RUN npm ci". */
@@ -17,6 +21,8 @@ export interface LayerCacheObservation {
   skipped?: string;
   /** The source file changed in the copy of the context (relative path). */
   changedFile?: string;
+  /** The ignore file the change was chosen under ("app.Dockerfile.dockerignore", ".dockerignore"), if any. */
+  ignoreFile?: string;
   steps?: RebuildStep[];
   rebuildMs?: number;
   /** Every instruction of the Dockerfile, to give steps their lines. */
@@ -122,7 +128,11 @@ async function firstSource(dir: string, relative: string, isSent: (p: string) =>
  * first .js/.ts file a COPY sends. Never a manifest or a lockfile.
  */
 async function fileToChange(dir: string, dockerfile: string, entryInImage: string | undefined, isSent: (p: string) => boolean): Promise<string | undefined> {
-  const { DockerfileParser } = await import('dockerfile-ast');
+  // dockerfile-ast is CommonJS: Node's import() gives its named exports, but the bundled CLI's chunk
+  // (esbuild, ESM with code splitting) gives only `default` (module.exports). Read it either way.
+  const dockerfileAst = (await import('dockerfile-ast')) as typeof import('dockerfile-ast') & { default?: typeof import('dockerfile-ast') };
+  const DockerfileParser = dockerfileAst.DockerfileParser ?? dockerfileAst.default?.DockerfileParser;
+  if (!DockerfileParser) throw new Error('dockerfile-ast has no DockerfileParser export');
   const sources = copiedSources(await readFile(path.join(dir, dockerfile), 'utf8'), (t) => DockerfileParser.parse(t));
   if (entryInImage) {
     const parts = entryInImage.split('/').filter(Boolean);
@@ -137,6 +147,20 @@ async function fileToChange(dir: string, dockerfile: string, entryInImage: strin
     if (found) return found;
   }
   return undefined;
+}
+
+/**
+ * Which files of a context reach the build, as the builder that will run it decides: BuildKit reads
+ * `<Dockerfile>.dockerignore` next to the Dockerfile in preference to the context's `.dockerignore`; the
+ * classic builder knows only `.dockerignore`. The ignore file used is named (undefined: none).
+ */
+export function sentBy(dir: string, dockerfile: string, builder: 'buildkit' | 'classic'): { isSent: (relativePath: string) => boolean; ignoreFile?: string } {
+  const own = `${dockerfile}.dockerignore`;
+  const candidates = builder === 'buildkit' ? [own, '.dockerignore'] : ['.dockerignore'];
+  const ignoreFile = candidates.find((f) => existsSync(path.join(dir, f)) && statSync(path.join(dir, f)).isFile());
+  if (!ignoreFile) return { isSent: () => true };
+  const rules = dockerignore({ ignorecase: false }).add(readFileSync(path.join(dir, ignoreFile), 'utf8'));
+  return { isSent: (p) => !rules.ignores(p), ignoreFile };
 }
 
 async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObservation> {
@@ -158,8 +182,11 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
     const context = resolveContext(temp, ctx.dockerfile);
     const script = ctx.basics.command.entryScript;
     const entryInImage = script ? path.posix.resolve(ctx.basics.image.config.workingDir || '/', script) : undefined;
-    const changedFile = await fileToChange(temp, context.dockerfile, entryInImage, context.isSent);
-    if (!changedFile) return { skipped: 'no .js/.ts source file is sent by a COPY of the build context: nothing to change', instructions };
+    // The builder the rebuild will use decides which ignore file applies (BuildKit first, as the audit's build).
+    const builder = process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'buildkit';
+    const { isSent, ignoreFile } = sentBy(temp, context.dockerfile, builder);
+    const changedFile = await fileToChange(temp, context.dockerfile, entryInImage, isSent);
+    if (!changedFile) return { skipped: `no .js/.ts source file is sent by a COPY of the build context${ignoreFile ? ` (with ${ignoreFile})` : ''}: nothing to change`, instructions };
     await appendFile(path.join(temp, changedFile), `\n// image-audit layer-cache probe ${Date.now()}\n`);
     ctx.onStatus?.(`layer-cache: rebuilding with ${changedFile} changed`);
     const started = performance.now();
@@ -174,12 +201,48 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
       builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
       signal: ctx.signal,
     });
-    return { changedFile, steps: result.steps, rebuildMs: Math.round(performance.now() - started), instructions };
+    return { changedFile, ignoreFile, steps: result.steps, rebuildMs: Math.round(performance.now() - started), instructions };
   } finally {
     // By tag: when the rebuild is the audited image itself, only the tag goes.
     await ctx.docker.removeImage(tag).catch(() => undefined);
     await rm(temp, { recursive: true, force: true });
   }
+}
+
+/** The verdict over the rebuild (pure). */
+export function layerCacheVerdict(o: LayerCacheObservation): Verdict {
+  if (o.skipped) return verdict('skip', o.skipped, {});
+  if (!o.steps?.length) return verdict('error', 'the rebuild stream did not say which steps came from the cache', { changedFile: o.changedFile });
+  const a = analyseRebuild(o.steps, o.instructions ?? []);
+  const evidence = {
+    changedFile: o.changedFile,
+    ignoreFile: o.ignoreFile,
+    rebuildMs: o.rebuildMs,
+    cachedSteps: a.cachedSteps,
+    reran: a.reran,
+    installsReran: a.installsReran,
+  };
+  if (!a.installSteps) return verdict('skip', 'the build has no dependency install step (npm ci/install, yarn install, pnpm install): nothing to keep cached', evidence);
+  // Every step from the cache: the change never reached the build, so this rebuild proves nothing.
+  if (!a.reran.length) {
+    return verdict(
+      'error',
+      `changing ${o.changedFile} re-ran no step at all: the change did not reach the build (${o.ignoreFile ? `is it excluded by ${o.ignoreFile}?` : 'is the file sent by a COPY?'}), so whether the install stays cached was not observed`,
+      evidence,
+    );
+  }
+  if (a.installsReran.length) {
+    const first = a.installsReran[0];
+    const at = (l?: SourceLocation) => (l ? ` (line ${l.line})` : '');
+    const cause = first.invalidatedBy ? `, invalidated by ${first.invalidatedBy.location?.instruction ?? first.invalidatedBy.step}${at(first.invalidatedBy.location)}` : '';
+    return verdict(
+      'fail',
+      `changing ${o.changedFile} re-ran ${first.location?.instruction ?? first.step}${at(first.location)}${cause}; the rebuild took ${formatMs(o.rebuildMs ?? 0)}`,
+      evidence,
+      'Copy only the manifests before the install and the sources after it: `COPY package.json package-lock.json ./` + `RUN npm ci --omit=dev`, then `COPY . .` (with node_modules in .dockerignore).',
+    );
+  }
+  return verdict('pass', `changing ${o.changedFile} kept ${a.installSteps} install step${a.installSteps > 1 ? 's' : ''} cached; the rebuild took ${formatMs(o.rebuildMs ?? 0)} (${a.reran.length} step${a.reran.length === 1 ? '' : 's'} re-ran)`, evidence);
 }
 
 export const layerCache: Check = {
@@ -191,30 +254,7 @@ export const layerCache: Check = {
   help: 'Copy the package manifests and lockfile first, install, then copy the sources: `COPY package.json package-lock.json ./`, `RUN npm ci --omit=dev`, then `COPY src ./src`.',
   observe: observeLayerCache,
   run({ observed }) {
-    const o = observed as LayerCacheObservation;
-    if (o.skipped) return verdict('skip', o.skipped, {});
-    if (!o.steps?.length) return verdict('error', 'the rebuild stream did not say which steps came from the cache', { changedFile: o.changedFile });
-    const a = analyseRebuild(o.steps, o.instructions ?? []);
-    const evidence = {
-      changedFile: o.changedFile,
-      rebuildMs: o.rebuildMs,
-      cachedSteps: a.cachedSteps,
-      reran: a.reran,
-      installsReran: a.installsReran,
-    };
-    if (!a.installSteps) return verdict('skip', 'the build has no dependency install step (npm ci/install, yarn install, pnpm install): nothing to keep cached', evidence);
-    if (a.installsReran.length) {
-      const first = a.installsReran[0];
-      const at = (l?: SourceLocation) => (l ? ` (line ${l.line})` : '');
-      const cause = first.invalidatedBy ? `, invalidated by ${first.invalidatedBy.location?.instruction ?? first.invalidatedBy.step}${at(first.invalidatedBy.location)}` : '';
-      return verdict(
-        'fail',
-        `changing ${o.changedFile} re-ran ${first.location?.instruction ?? first.step}${at(first.location)}${cause}; the rebuild took ${formatMs(o.rebuildMs ?? 0)}`,
-        evidence,
-        'Copy only the manifests before the install and the sources after it: `COPY package.json package-lock.json ./` + `RUN npm ci --omit=dev`, then `COPY . .` (with node_modules in .dockerignore).',
-      );
-    }
-    return verdict('pass', `changing ${o.changedFile} kept ${a.installSteps} install step${a.installSteps > 1 ? 's' : ''} cached; the rebuild took ${formatMs(o.rebuildMs ?? 0)} (${a.reran.length} step${a.reran.length === 1 ? '' : 's'} re-ran)`, evidence);
+    return layerCacheVerdict(observed as LayerCacheObservation);
   },
   lines(result) {
     const e = result.evidence as { changedFile?: string; rebuildMs?: number; reran?: RebuildAnalysis['reran']; installsReran?: RebuildAnalysis['installsReran'] };

@@ -1,11 +1,10 @@
-#!/bin/sh
-//bin/sh -c :; exec node -- "$0" "$@"
-// The bin: image-audit [options] <target>.
-// It starts as a shell script whose one line re-runs this file as `node -- main.js ARGS`: Node 20 reads
-// --env-file anywhere in its arguments, even after the script (`image-audit . --env-file x.env` would
-// load x.env into our own environment, or end with "node: x.env: not found"), but never after `--`.
-// `#!/usr/bin/env -S node --` would do the same where env has -S, which BusyBox's (Alpine) has not.
-// Line 2 is a comment to Node; to sh, `//bin/sh -c :` is a no-op before the exec.
+#!/usr/bin/env node
+// The bin: image-audit [options] <target>. A plain Node shebang, the one form every platform runs: npm's
+// Windows shims (.cmd, .ps1, written by cmd-shim from this first line) start node, as /usr/bin/env
+// does on Linux, macOS and BusyBox (Alpine). `#!/bin/sh` trampolines break the Windows shims, and
+// `#!/usr/bin/env -S node --` breaks BusyBox's env, which has no -S.
+// The price: Node reads `--env-file F` even after the script's name, before this file runs (see
+// ./node-env-file.ts for what it does and does not do with F).
 import { runCli } from './run.js';
 
 await runCli(process.argv);

@@ -1,8 +1,11 @@
-// Runs the built CLI as a user would, with a bound on how long it may take.
+// Runs the CLI as a user would: the bin of the package npm installed from the packed tarball
+// (test/support/global-setup.ts), executed itself (its shebang starts node), with a bound on how long
+// it may take.
 import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import { inject } from 'vitest';
 
-export const BIN = path.resolve(__dirname, '../../dist/cli/main.js');
+/** <prefix>/bin/node-image-audit, a symlink to the installed package's dist/cli/main.js. */
+export const BIN = inject('packedBin');
 
 export interface CliRun {
   code: number | null;
@@ -14,7 +17,7 @@ export interface CliRun {
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<CliRun> } {
   const began = Date.now();
-  const child = spawn(process.execPath, ['--', BIN, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(BIN, args, { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));

@@ -89,15 +89,17 @@ describe('every report carries the hint and the doc link of a failing check', ()
       expect(tc.failure['#text']).toContain(`see: node_modules/node-image-audit/docs/checks/${CHECKS[i].id}.md`);
     });
   });
-  it('sarif has help, fixes, and helpUri pointing at this version of the same page', () => {
+  it('sarif has help, the hint (message and properties; a SARIF fix needs artifactChanges), and helpUri pointing at this version of the same page', () => {
     const sarif = JSON.parse(renderSarif(failing, pkg.version));
     const run = sarif.runs[0];
     for (const rule of run.tool.driver.rules as Array<{ id: string; helpUri: string; help: { text: string } }>) {
       expect(rule.helpUri).toBe(`https://unpkg.com/node-image-audit@${pkg.version}/docs/checks/${rule.id}.md`);
       expect(rule.helpUri).toBe(docLink(docPath(rule.id), 'uri'));
     }
-    for (const result of run.results as Array<{ ruleId: string; fixes: Array<{ description: { text: string } }> }>) {
-      expect(result.fixes[0].description.text).toBe(`hint for ${result.ruleId}: change the Dockerfile`);
+    for (const result of run.results as Array<{ ruleId: string; fixes?: unknown[]; message: { text: string }; properties: { hint: string } }>) {
+      expect(result.properties.hint).toBe(`hint for ${result.ruleId}: change the Dockerfile`);
+      expect(result.message.text).toContain(`fix: hint for ${result.ruleId}: change the Dockerfile`);
+      expect(result.fixes).toBeUndefined();
     }
   });
   it('the tty path and the SARIF URI name the same file of the package', () => {

@@ -95,9 +95,9 @@ describe('renderJunit', () => {
       'no-dev-dependencies: No dev',
     ]);
   });
-  it('carries message and evidence in failures, escaped, without control characters', () => {
+  it('carries message and evidence in failures, escaped, control characters shown as escapes', () => {
     const failure = suite.testcase[1].failure;
-    expect(failure.message).toBe('turned unhealthy; probe said: "<Error> & bell"');
+    expect(failure.message).toBe('turned unhealthy; probe said: "<Error> & \\u0007bell"');
     expect(failure['#text']).toContain('at seed.Dockerfile:41: HEALTHCHECK CMD node healthcheck.js');
     expect(suite.testcase[3].error.message).toBe('could not observe PID 1');
     expect(suite.testcase[4].skipped.message).toBe('nothing to compare');
