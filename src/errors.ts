@@ -23,6 +23,9 @@ export abstract class CouldNotAuditError extends AuditError {
 
 export class DaemonUnreachableError extends CouldNotAuditError {}
 
+/** Something answers at the daemon's address, but not as a Docker (or Podman) API does. */
+export class NotADockerDaemonError extends DaemonUnreachableError {}
+
 export class BuildFailedError extends CouldNotAuditError {
   constructor(
     message: string,

@@ -932,6 +932,7 @@ function compilePattern(pattern: Pattern): void {
   let source = '^';
   let kind: Pattern['kind'] = 'exact';
   const chars = [...pattern.cleaned];
+  let inClass = false;
   for (let i = 0, at = 0; at < chars.length; i++) {
     const ch = chars[at++];
     if (ch === '*') {
@@ -969,7 +970,10 @@ function compilePattern(pattern: Pattern): void {
         source += '\\\\';
       }
     } else if (ch === '[' || ch === ']') {
-      source += ch;
+      // A ] outside a class is a plain character to Go's regexp; a JavaScript one with the u flag refuses it.
+      source += ch === ']' && !inClass ? '\\]' : ch;
+      if (ch === '[' && !inClass) inClass = true;
+      else if (ch === ']' && inClass) inClass = false;
       kind = 'regexp';
     } else {
       source += ch;

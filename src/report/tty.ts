@@ -30,6 +30,61 @@ function genericLines(evidence: Record<string, unknown>): string[] {
     .map(([k, v]) => `${k}: ${String(v)}`);
 }
 
+/** Longest list the terminal shows of one run of evidence lines (json and html keep them all). */
+const MAX_LIST_LINES = 10;
+
+/** What makes lines one list: the same label ("leaked: …") or the same indentation ("  …"). */
+function listKey(line: string): string | undefined {
+  const indent = /^(\s+)\S/.exec(line);
+  if (indent) return `indent ${indent[1]}`;
+  const label = /^([A-Za-z][\w .-]{0,30}): /.exec(line);
+  return label ? `label ${label[1]}` : undefined;
+}
+
+const SIZE = /(?:^|\s)(\d+(?:\.\d+)?) (B|kB|MB|GB|TB)(?=\s|$|[,;)])/;
+const UNIT: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12 };
+
+/** The size a line shows (formatBytes' form), null for "size unknown", undefined when it shows none. */
+function sizeIn(line: string): number | null | undefined {
+  const match = SIZE.exec(line);
+  if (match) return Number(match[1]) * UNIT[match[2]];
+  return /\bsize unknown\b/.test(line) ? null : undefined;
+}
+
+/**
+ * Evidence for a terminal: a run of more than MAX_LIST_LINES + 1 list lines (see listKey) shows its first
+ * MAX_LIST_LINES — the largest first when every line carries a size (or says it is unknown) — then one
+ * line with how many more there are and where to see them all. Any check's lists, no check named here.
+ */
+export function capListRuns(lines: string[], max = MAX_LIST_LINES): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; ) {
+    const key = listKey(lines[i]);
+    let end = i + 1;
+    while (key && end < lines.length && listKey(lines[end]) === key) end++;
+    const run = lines.slice(i, end);
+    i = end;
+    if (!key || run.length <= max + 1) {
+      out.push(...run);
+      continue;
+    }
+    const sizes = run.map(sizeIn);
+    const bySize = sizes.every((size) => size !== undefined) && sizes.some((size) => size !== null);
+    const order = run.map((_, at) => at);
+    // Known sizes, largest first; unknown ones after, in their order (sort is stable).
+    if (bySize) order.sort((a, b) => (sizes[b] ?? -1) - (sizes[a] ?? -1));
+    const rest = order.slice(max);
+    const restSizes = rest.map((at) => sizes[at]);
+    const notes: string[] = [];
+    if (bySize && restSizes.every((size) => typeof size === 'number')) notes.push(formatBytes(restSizes.reduce((sum: number, size) => sum + (size ?? 0), 0)));
+    if (bySize) notes.push(`the ${max} largest are shown`);
+    const lead = key.startsWith('indent ') ? key.slice('indent '.length) : `${key.slice('label '.length)}: `;
+    out.push(...order.slice(0, max).map((at) => run[at]));
+    out.push(`${lead}… and ${rest.length} more${notes.length ? ` (${notes.join('; ')})` : ''} — see --format json or html for all`);
+  }
+  return out;
+}
+
 let packageVersion: string | undefined;
 
 /**
@@ -57,7 +112,7 @@ export function renderTty(report: AuditReport, options: TtyOptions): string {
   out.push('');
   for (const result of report.checks) {
     out.push(`${paint(result.status, MARK[result.status].padEnd(5))} ${result.id.padEnd(20)} ${safe(result.message, 1000)}`);
-    for (const line of evidenceLines(result)) out.push(dim(`      ${safe(line, 400)}`));
+    for (const line of capListRuns(evidenceLines(result))) out.push(dim(`      ${safe(line, 400)}`));
     if (result.location && result.status !== 'pass' && result.status !== 'skip') {
       out.push(dim(`      at ${result.location.file}:${result.location.line}: ${safe(result.location.instruction, 100)}`));
     }

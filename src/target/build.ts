@@ -3,7 +3,7 @@
 // one abort signal over all of it. The port does one build with the builder it is told.
 import { SharedStepFailedError } from '../docker/build-stream.js';
 import type { BuildRequest, BuildResult, DockerPort } from '../docker/port.js';
-import { AuditInterruptedError, BuildFailedError } from '../errors.js';
+import { AuditInterruptedError, BuildFailedError, DaemonUnreachableError } from '../errors.js';
 
 /** Long enough for a cold `npm ci` of a large app on a small machine; a hung build still ends. */
 export const BUILD_TIMEOUT_MS = 20 * 60_000;
@@ -20,7 +20,8 @@ export interface ImageBuildRequest extends Omit<BuildRequest, 'builder' | 'timeo
 /** An error of a daemon that cannot build with BuildKit at all (as opposed to a failing Dockerfile). */
 function isBuildKitUnavailable(err: unknown): boolean {
   // Docker without BuildKit names it or its session; Podman answers POST /session with a bare 404.
-  if (err instanceof BuildFailedError) return false;
+  // A daemon that stopped answering (even while opening the session) has BuildKit: another builder would only wait again.
+  if (err instanceof BuildFailedError || err instanceof DaemonUnreachableError) return false;
   const e = err as Error & { statusCode?: number };
   return /buildkit|session/i.test(e.message) || (e.statusCode === 404 && /not found/i.test(e.message));
 }

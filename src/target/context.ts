@@ -7,11 +7,12 @@
 // .dockerignore lists (they must be in the tar); through the session it does, and the classic builder
 // removes them from the tar's result itself. The tar still goes to BuildKit when a request carries no
 // directory.
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
+import { readIgnoreFile } from './dockerignore.js';
 import { tarChunks, type TarEntry } from './tar.js';
 
 // A CommonJS module whose typings declare an ES default export: load it as CommonJS.
@@ -34,7 +35,7 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
   }
   const dockerfilePath = path.resolve(contextDir, dockerfile);
   const relativeDockerfile = path.relative(contextDir, dockerfilePath).split(path.sep).join('/');
-  if (relativeDockerfile.startsWith('..')) {
+  if (isOutside(relativeDockerfile)) {
     throw new UsageError(`The Dockerfile must be inside the build context: ${dockerfile}`);
   }
   const shownPath = path.relative(process.cwd(), dockerfilePath) || dockerfilePath;
@@ -44,17 +45,24 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
   if (statSync(dockerfilePath).isDirectory()) {
     throw new UsageError(`The Dockerfile ${shownPath} is a directory: give the file's path (e.g. ${path.join(dockerfile, 'Dockerfile')})`);
   }
+  // A symlink (the Dockerfile, or a folder on its path) may lead out of the context: the daemon could
+  // not read it there (BuildKit fails with a path of its own temp folder), so it is refused like -f ../x.
+  const realDockerfile = realpathSync(dockerfilePath);
+  if (isOutside(path.relative(realpathSync(contextDir), realDockerfile))) {
+    throw new UsageError(`The Dockerfile must be inside the build context: ${dockerfile} is a symlink to ${realDockerfile}, outside ${dir}`);
+  }
 
-  const ignoreFile = path.join(contextDir, '.dockerignore');
-  const patterns = existsSync(ignoreFile) ? readFileSync(ignoreFile, 'utf8') : '';
-  const rules = dockerignore({ ignorecase: false }).add(patterns);
+  // Checked before any build: a pattern Docker refuses is a usage error naming its file and line. BuildKit
+  // reads <Dockerfile>.dockerignore (next to the Dockerfile) in place of .dockerignore when there is one.
+  readIgnoreFile(`${dockerfilePath}.dockerignore`);
+  const patterns = (readIgnoreFile(path.join(contextDir, '.dockerignore')) ?? []).map((p) => p.pattern);
+  const rules = dockerignore({ ignorecase: false }).add(patterns.map(forRegExpMatcher));
   // The CLI always sends the Dockerfile and .dockerignore, even when .dockerignore excludes them.
   const alwaysSent = new Set([relativeDockerfile, '.dockerignore']);
   // With exception patterns (!keep/this) a file below an excluded folder may still be sent, so
   // folders are then walked and each file decided on its own, as the Docker CLI does. The CLI adds
   // the Dockerfile and .dockerignore as exceptions, so an excluded folder holding the Dockerfile is walked.
-  const hasExceptions =
-    patterns.split(/\r?\n/).some((line) => line.trim().startsWith('!')) || [...alwaysSent].some((p) => rules.ignores(p));
+  const hasExceptions = patterns.some((p) => p.startsWith('!')) || [...alwaysSent].some((p) => rules.ignores(p));
 
   const isSent = (relativePath: string) => alwaysSent.has(relativePath) || !rules.ignores(relativePath);
 
@@ -86,6 +94,38 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
   const tar = () => Readable.from(tarChunks(entries(Buffer.from(contextDir), undefined)), { objectMode: false });
 
   return { dir: contextDir, dockerfile: relativeDockerfile, tar, isSent };
+}
+
+/** A relative path that climbs out of its base ("..", "../x"; not "..x", a name inside). */
+function isOutside(relative: string): boolean {
+  return relative === '..' || relative.startsWith('../') || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+}
+
+/**
+ * A valid pattern as @balena/dockerignore must be given it to mean what it means to Docker: it compiles
+ * patterns to a regular expression escaping only . and $, so ( ) + | { } are escaped here (outside [ ]
+ * classes; `\x` is the literal x for Docker too), and a leading # (a pattern, not a comment, once read).
+ */
+function forRegExpMatcher(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  const chars = [...pattern];
+  for (let i = 0; i < chars.length; i++) {
+    const ch = chars[i];
+    if (ch === '\\') {
+      out += ch + (chars[++i] ?? '');
+    } else if (inClass) {
+      // A valid class never starts with ]: the first ] closes it.
+      if (ch === ']') inClass = false;
+      out += ch;
+    } else if (ch === '[') {
+      inClass = true;
+      out += ch;
+    } else if ('()+|{}'.includes(ch) || (ch === '#' && out.replace(/^!/, '') === '')) {
+      out += `\\${ch}`;
+    } else out += ch;
+  }
+  return out;
 }
 
 /** Linux's dev_t split (glibc's major()/minor()). */

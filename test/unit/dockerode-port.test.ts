@@ -125,6 +125,32 @@ describe('DockerodePort: mappings', () => {
     expect(seen.find((r) => r.startsWith('GET /containers/c1/top'))).toContain('ps_args=-eo');
   });
 
+  it("lists each process's executable (a retitled node is still node), '-' as unread, and copes with a ps that lacks the column", async () => {
+    routes['GET /containers/c1/top'] = (req, res) =>
+      new URL(req.url ?? '/', 'http://stub').searchParams.get('ps_args')?.includes('exe')
+        ? json(res, 200, {
+            Titles: ['PID', 'PPID', 'UID', 'GID', 'EXE', 'COMMAND'],
+            Processes: [
+              ['4100', '4080', '0', '0', '/usr/bin/dumb-init', 'dumb-init -- node server.js'],
+              ['4120', '4100', '1000', '1000', '/usr/local/bin/node', '(deleted) next-server (v14.2.35)'],
+              ['4130', '4100', '1000', '1000', '-', 'node worker.js'],
+            ],
+          })
+        : json(res, 500, { message: 'Error running ps: exit status 1' });
+    expect(await port().processes('c1')).toEqual([
+      { pid: 4100, ppid: 4080, uid: 0, gid: 0, args: 'dumb-init -- node server.js', exe: '/usr/bin/dumb-init' },
+      { pid: 4120, ppid: 4100, uid: 1000, gid: 1000, args: 'next-server (v14.2.35)', exe: '/usr/local/bin/node (deleted)' },
+      { pid: 4130, ppid: 4100, uid: 1000, gid: 1000, args: 'node worker.js', exe: null },
+    ]);
+    routes['GET /containers/c2/top'] = (req, res) =>
+      new URL(req.url ?? '/', 'http://stub').searchParams.get('ps_args')?.includes('exe')
+        ? json(res, 500, { message: 'Error running ps: exit status 1' })
+        : json(res, 200, { Titles: ['PID', 'PPID', 'UID', 'GID', 'COMMAND'], Processes: [['4100', '4080', '0', '0', 'node server.js']] });
+    const old = port();
+    expect(await old.processes('c2')).toEqual([{ pid: 4100, ppid: 4080, uid: 0, gid: 0, args: 'node server.js' }]);
+    expect((await old.processes('c2'))[0]).not.toHaveProperty('exe');
+  });
+
   it('reads the archive stat header (base64 JSON), with the directory bit', async () => {
     routes['HEAD /containers/c1/archive'] = (req, res) => {
       const at = new URL(req.url ?? '/', 'http://stub').searchParams.get('path');
