@@ -5,8 +5,10 @@ import type { DockerPort } from '../docker/port.js';
 import type { FileFacts, ImageBasics } from '../facts/image-facts.js';
 import type { StageView } from '../facts/dockerfile.js';
 import type { LiveProbe } from '../lifecycle/probe.js';
-import type { LifecycleObservation } from '../lifecycle/observe.js';
+import type { EarlyExit, LifecycleObservation } from '../lifecycle/observe.js';
 import type { NotObserved } from '../observed.js';
+import type { ManifestTarget } from '../manifest/select.js';
+import { formatBytes, formatMs } from '../units.js';
 import type { CheckId, CheckResult, CheckStatus, SourceLocation, TargetSpec } from '../types.js';
 
 /**
@@ -24,6 +26,10 @@ export interface CheckSettings {
   port?: number;
   drainPath: string;
   deep: boolean;
+  /** The audited container's memory limit in bytes (--memory, default 1GiB; 0: none), when known. */
+  memoryBytes?: number;
+  /** The Kubernetes manifest's container the audit ran as (--manifest), when one was given. */
+  manifest?: ManifestTarget;
 }
 
 export interface CheckInput {
@@ -49,6 +55,8 @@ export interface Verdict<E = Record<string, unknown>> {
    * They are not part of the report.
    */
   secrets?: string[];
+  /** Where the finding is written when it is about the manifest (file, line): it wins over the Dockerfile's. */
+  location?: SourceLocation;
 }
 
 /** What a check may use to gather its own observation, once, before it runs. */
@@ -89,6 +97,8 @@ export interface Check {
   help: string;
   /** Costly probes run only with --deep. */
   deep?: boolean;
+  /** About a Kubernetes manifest: present when --manifest is given (or when named in --only). */
+  withManifest?: boolean;
   /** A probe on the live container (between "up" and the exit), run by the lifecycle. */
   probe?: LiveProbe;
   /** The check's own observation, gathered once before `run` (e.g. the image's layers). */
@@ -174,12 +184,45 @@ export function startRefused(lifecycle: LifecycleObservation, evidence: Record<s
   return verdict('error', `the engine could not start the container (this says nothing about the image): ${why}`, evidence);
 }
 
+/** A memory limit as --memory takes it: "64 MiB", "1 GiB", else decimal. */
+function limitText(bytes: number): string {
+  if (bytes % 2 ** 30 === 0) return `${bytes / 2 ** 30} GiB`;
+  if (bytes % 2 ** 20 === 0) return `${bytes / 2 ** 20} MiB`;
+  return formatBytes(bytes);
+}
+
+/** Whose the memory limit was: the audit's own (--memory), which the image does not choose. */
+function memoryLimitText(settings?: Pick<CheckSettings, 'memoryBytes'>): string {
+  if (settings?.memoryBytes === undefined) return ", under the audit's memory limit (--memory, default 1 GiB)";
+  if (settings.memoryBytes === 0) return ' (the audit set no memory limit: the host ran out)';
+  return `, under the audit's memory limit of ${limitText(settings.memoryBytes)} (--memory, default 1 GiB)`;
+}
+
+/** The fix for an app killed for memory under the audit's limit. */
+export function oomHint(settings?: Pick<CheckSettings, 'memoryBytes'>): string {
+  const limit = settings?.memoryBytes ? limitText(settings.memoryBytes) : 'its limit';
+  return `The app used more memory than the audit's --memory (${limit}) allows: raise --memory (e.g. \`--memory 2GiB\`) if it needs that much in production too, or reduce what it allocates at start.`;
+}
+
+/**
+ * An exit before the stop signal in words: the kernel's OOM kill (naming the audit's limit), or the app's
+ * own exit with its code. A code or time the engine did not give is said to be unknown, never made up.
+ */
+export function earlyExitText(exit: EarlyExit, settings?: Pick<CheckSettings, 'memoryBytes'>): string {
+  const after = exit.afterMs.ok ? ` after ${formatMs(exit.afterMs.value)}` : ` (when is not known: ${exit.afterMs.why})`;
+  if (exit.oomKilled) {
+    return `the app was killed for running out of memory (OOM${exit.exitCode.ok ? `, exit ${exit.exitCode.value}` : ''})${after}${memoryLimitText(settings)}`;
+  }
+  if (!exit.exitCode.ok) return `the app stopped (its exit code is not known: ${exit.exitCode.why})${after}`;
+  return `the app exited by itself with code ${exit.exitCode.value}${after}`;
+}
+
 /** When the lifecycle could not be observed at all, say why (shared by the runtime checks). */
-export function notObserved(lifecycle: LifecycleObservation): string | undefined {
-  if (lifecycle.startError) return `the container could not start: ${lifecycle.startError}`;
+export function notObserved(lifecycle: LifecycleObservation, settings?: Pick<CheckSettings, 'memoryBytes'>): string | undefined {
+  if (lifecycle.startError !== undefined) return `the container could not start: ${lifecycle.startError || '(the engine gave no reason)'}`;
   if (lifecycle.exitedEarly) {
-    const { exitCode, afterMs } = lifecycle.exitedEarly;
-    return `the app exited by itself with code ${exitCode} after ${(afterMs / 1000).toFixed(1)} s${lastLogLine(lifecycle)}`;
+    const exit = lifecycle.exitedEarly;
+    return `${earlyExitText(exit, settings)}${exit.oomKilled ? '' : lastLogLine(lifecycle)}`;
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { formatMs } from '../units.js';
-import { lastLogLine, lineWriter, logLines, required, startRefused, tellingLine, verdict, type Check } from './check.js';
+import { unobserved } from '../observed.js';
+import { earlyExitText, lastLogLine, lineWriter, logLines, oomHint, required, startRefused, tellingLine, unobservedVerdict, verdict, type Check } from './check.js';
 
 const NS_PER_MS = 1e6;
 
@@ -18,7 +19,7 @@ export const healthcheck: Check = {
   title: 'Declares a HEALTHCHECK that turns healthy',
   needs: ['image', 'lifecycle'],
   help: 'Declare a HEALTHCHECK whose command exists in the final image (e.g. a copied healthcheck.js, or `node -e` with http.get), with a start period that covers boot.',
-  run({ basics, lifecycle }) {
+  run({ basics, lifecycle, settings }) {
     const declared = basics.image.config.healthcheck;
     const probeHint = 'e.g. `HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch(\'http://127.0.0.1:3000/health\').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`';
     if (!declared) {
@@ -51,6 +52,7 @@ export const healthcheck: Check = {
       capMs: health.capMs,
       timeline,
       probes: health.probes.slice(-5).map((p) => ({ atMs: p.atMs, exitCode: p.exitCode, output: p.output.trim().slice(0, 500) })),
+      probeRuns: health.probeRuns.length ? health.probeRuns.slice(-5) : undefined,
       lastLogLines: life.logs.slice(-10),
     };
     const quote = probeOutput ? `; probe said: "${telling(probeOutput).slice(0, 200)}"` : '';
@@ -75,16 +77,33 @@ export const healthcheck: Check = {
         const until = health.cappedAtMs !== undefined ? `--health-timeout (${formatMs(health.cappedAtMs)})` : `the image's own deadline (${formatMs(health.deadlineMs)})`;
         return verdict('fail', `unhealthy from ${formatMs(at)} after start and still at ${until}${quote}`, evidence, fixProbe);
       }
-      case 'exited':
-        return verdict('fail', `the app exited with code ${life.exitedEarly?.exitCode ?? '?'} before it was healthy${lastLogLine(life)}`, evidence, 'The app crashed at start: see its log lines (a missing variable? pass it with --env).');
+      case 'exited': {
+        const exit = life.exitedEarly;
+        if (!exit) return unobservedVerdict(unobserved('the app stopped before it was healthy, but its exit was not recorded'), evidence);
+        if (exit.oomKilled) return verdict('fail', `${earlyExitText(exit, settings)}, before it was healthy`, evidence, oomHint(settings));
+        const code = exit.exitCode.ok ? `with code ${exit.exitCode.value}` : `(exit code not known: ${exit.exitCode.why})`;
+        return verdict('fail', `the app exited ${code} before it was healthy${lastLogLine(life)}`, evidence, 'The app crashed at start: see its log lines (a missing variable? pass it with --env).');
+      }
       default: {
-        if (!health.probes.length && !timeline.length) {
-          // Docker logs every probe, a timed-out one too: an empty log means the engine ran none.
-          return verdict('error', `no health probe ran within ${formatMs(health.cappedAtMs ?? health.deadlineMs)}: the engine does not run this image's HEALTHCHECK (Podman without systemd timers does not), so health could not be observed`, evidence);
-        }
         const bound = health.cappedAtMs !== undefined
           ? `within --health-timeout (${formatMs(health.cappedAtMs)}; the image's own deadline is ${formatMs(health.deadlineMs)})`
           : `after ${formatMs(health.deadlineMs)} (deadline from the image's own timings)`;
+        if (!health.probes.length && !timeline.length) {
+          // Docker logs a probe once it ends (a timed-out one too): none logged, but one started and not
+          // ended, is a probe still running at the bound the user set. None started: the engine ran none.
+          const running = health.probeRuns.find((r) => r.endedAtMs === undefined);
+          if (running) {
+            return verdict(
+              'fail',
+              `still not healthy ${bound}: its probe, started ${formatMs(running.startedAtMs)} after start, was still running when the wait ended (the image's probe timeout is ${formatMs(health.image.timeoutMs)})`,
+              evidence,
+              `The HEALTHCHECK command did not answer within the wait: make it answer in a second or two by asking the app, ${probeHint}; or raise --health-timeout if the app needs longer.`,
+            );
+          }
+          if (!health.probeRuns.length) {
+            return verdict('error', `no health probe ran within ${formatMs(health.cappedAtMs ?? health.deadlineMs)}: the engine does not run this image's HEALTHCHECK (Podman without systemd timers does not), so health could not be observed`, evidence);
+          }
+        }
         return verdict('fail', `still not healthy ${bound}${quote}`, evidence, fixProbe);
       }
     }

@@ -1,6 +1,7 @@
 import { isShellForm } from '../facts/command.js';
 import { isPackageManager } from '../lifecycle/process-tree.js';
-import { lineWriter, logLines, notObserved, required, verdict, type Check } from './check.js';
+import { unobserved } from '../observed.js';
+import { lineWriter, logLines, notObserved, required, unobservedVerdict, verdict, type Check } from './check.js';
 
 const SHELLS = new Set(['sh', 'bash', 'dash', 'ash']);
 
@@ -13,7 +14,7 @@ export const initPid1: Check = {
     const life = required(lifecycle, 'lifecycle');
     const { entrypoint, cmd } = basics.image.config;
     const configured = { entrypoint, cmd, shellForm: basics.command.shellForm, acceptedInits: settings.acceptedInits };
-    const why = notObserved(life);
+    const why = notObserved(life, settings);
     if (why || !life.processes) {
       return verdict('error', `could not observe PID 1: ${why ?? 'no process table'}`, { configured, lastLogLines: life.logs.slice(-10) });
     }
@@ -23,6 +24,8 @@ export const initPid1: Check = {
       pid1: pid1.args,
       processChain: chainToApp.map((p) => p.args),
       processes: all.map((p) => p.args),
+      // What each process of the chain is by its executable (a retitled node shows its title as args).
+      ...(chainToApp.some((p) => p.exe.ok) ? { executables: chainToApp.map((p) => (p.exe.ok ? p.exe.value : null)) } : {}),
       ...(life.processesUnstable ? { note: 'the process table was still changing when sampling ended: the last sample is shown' } : {}),
     };
     const shellFormNote = isShellForm(entrypoint) ? ' (shell-form ENTRYPOINT)' : isShellForm(cmd) ? ' (shell-form CMD)' : '';
@@ -40,7 +43,17 @@ export const initPid1: Check = {
         hint,
       );
     }
-    if (!app) return verdict('fail', `PID 1 is ${pid1.program}, but no node process runs below it`, evidence, 'Make CMD start node (exec form), e.g. `CMD ["node", "server.js"]`.');
+    if (!app) {
+      // A node that retitled itself (process.title) is node only by its executable: without it, "no node" is not observed.
+      const { unidentified } = life.processes;
+      if (unidentified.length) {
+        return unobservedVerdict(
+          unobserved(`no process below PID 1 is node by its command line, and the executables of ${unidentified.length} process(es) were not read (${unidentified[0].exe.ok ? '' : unidentified[0].exe.why}), so a node that retitled itself cannot be ruled out: ${unidentified.map((p) => `"${p.args}"`).join(', ')}`),
+          evidence,
+        );
+      }
+      return verdict('fail', `PID 1 is ${pid1.program}, but no node process runs below it`, evidence, 'Make CMD start node (exec form), e.g. `CMD ["node", "server.js"]`.');
+    }
     const shell = chainToApp.slice(1, -1).find((p) => SHELLS.has(p.program));
     const manager = chainToApp.slice(1, -1).find(isPackageManager);
     if (shell || manager) {

@@ -1,7 +1,8 @@
 import { constants } from 'node:os';
 import { isPackageManager, type ProcessTree } from '../lifecycle/process-tree.js';
 import { formatMs } from '../units.js';
-import { lastLogLine, lineWriter, logLines, required, startRefused, verdict, type Check } from './check.js';
+import { unobserved, valueOf } from '../observed.js';
+import { earlyExitText, lastLogLine, lineWriter, logLines, oomHint, required, startRefused, unobservedVerdict, verdict, type Check } from './check.js';
 
 /** 128 + signal number: how a process killed by that signal exits. */
 function exitCodeForSignal(signal: string): number | undefined {
@@ -36,23 +37,30 @@ export const sigtermShutdown: Check = {
     const lastLogLines = life.logs.slice(-10);
     const refused = startRefused(life, { lastLogLines });
     if (refused) return refused;
-    if (life.exitedEarly || !life.shutdown) {
-      const { exitCode = -1, afterMs = 0 } = life.exitedEarly ?? {};
+    if (life.exitedEarly) {
+      const exit = life.exitedEarly;
+      const evidence = { exitCode: valueOf(exit.exitCode), afterMs: valueOf(exit.afterMs), oomKilled: exit.oomKilled, lastLogLines };
+      if (exit.oomKilled) return verdict('fail', `${earlyExitText(exit, settings)}, before the stop signal was sent`, evidence, oomHint(settings));
+      // An exit whose code the engine did not give says nothing about how the app ends: no verdict from it.
+      if (!exit.exitCode.ok) return unobservedVerdict(exit.exitCode, evidence, 'error', 'could not see how the app stopped before the stop signal (its exit code is not known)');
       return verdict(
         'fail',
-        `the app exited by itself with code ${exitCode} after ${formatMs(afterMs)}, before the stop signal was sent${lastLogLine(life)}`,
-        { exitCode, afterMs, lastLogLines },
+        `${earlyExitText(exit, settings)}, before the stop signal was sent${lastLogLine(life)}`,
+        evidence,
         'The app must keep running until it is told to stop: look at the log lines for why it exited.',
       );
     }
+    if (!life.shutdown) return unobservedVerdict(unobserved('the lifecycle recorded neither the stop signal nor an exit'), { lastLogLines });
     const s = life.shutdown;
     const evidence = {
       signal: s.signal,
       budgetMs: s.budgetMs,
-      exitedAfterMs: s.exitedAfterMs,
+      exitedAfterMs: valueOf(s.exitedAfterMs),
       timedBy: s.timedBy,
-      exitCode: s.exitCode,
+      exitCode: valueOf(s.exitCode),
       killedAtBudget: s.killedAtBudget,
+      sigkill: s.sigkill,
+      finishedAfterMs: s.finishedAfterMs,
       oomKilled: s.oomKilled,
       lastLogLines,
     };
@@ -62,25 +70,35 @@ export const sigtermShutdown: Check = {
     if (s.killedAtBudget) {
       return verdict(
         'fail',
-        `still running ${formatMs(s.budgetMs)} after ${s.signal}${cause ? ` (${cause})` : ''}; killed (exit ${s.exitCode ?? 'unknown'}). Expected an exit within ${formatMs(settings.shutdownBudgetMs)}`,
+        `still running ${formatMs(s.budgetMs)} after ${s.signal}${cause ? ` (${cause})` : ''}; killed (exit ${valueOf(s.exitCode) ?? 'unknown'}). Expected an exit within ${formatMs(settings.shutdownBudgetMs)}`,
         evidence,
         cause ? useInit : handle,
       );
     }
-    const after = formatMs(s.exitedAfterMs ?? 0);
-    if (s.exitCode === 137) {
-      return verdict('fail', `exited with 137 (killed) ${after} after ${s.signal}${s.oomKilled ? ', out of memory' : ''}`, evidence, s.oomKilled ? 'The app ran out of memory: raise --memory or fix the leak.' : handle);
+    // No verdict from a time the clocks disagree about, nor from an exit that was not seen.
+    if (!s.exitCode.ok) return unobservedVerdict(s.exitCode, evidence, 'error', `could not see the app exit after ${s.signal}`);
+    if (!s.exitedAfterMs.ok) return unobservedVerdict(s.exitedAfterMs, evidence, 'error', 'could not time the shutdown');
+    const code = s.exitCode.value;
+    const afterMs = s.exitedAfterMs.value;
+    const after = formatMs(afterMs);
+    if (afterMs > s.budgetMs) {
+      return verdict('fail', `exited by itself ${after} after ${s.signal} with code ${code}, past the budget of ${formatMs(s.budgetMs)}`, evidence, cause ? useInit : handle);
+    }
+    if (code === 137) {
+      return verdict('fail', `exited with 137 (killed) ${after} after ${s.signal}${s.oomKilled ? ', out of memory' : ''}`, evidence, s.oomKilled ? oomHint(settings) : handle);
     }
     const clean = cleanExitCodes(s.signal);
-    if (s.exitCode === undefined || !clean.includes(s.exitCode)) {
-      return verdict('warn', `exited ${after} after ${s.signal} but with code ${s.exitCode}; expected ${clean.join(' or ')}`, evidence, 'Exit with code 0 once shutdown has finished: a non-zero code reads as a crash to orchestrators.');
+    if (!clean.includes(code)) {
+      return verdict('warn', `exited ${after} after ${s.signal} but with code ${code}; expected ${clean.join(' or ')}`, evidence, 'Exit with code 0 once shutdown has finished: a non-zero code reads as a crash to orchestrators.');
     }
-    return verdict('pass', `exited ${after} after ${s.signal} with code ${s.exitCode} (budget ${formatMs(s.budgetMs)})`, evidence);
+    return verdict('pass', `exited ${after} after ${s.signal} with code ${code} (budget ${formatMs(s.budgetMs)})`, evidence);
   },
   lines(result) {
-    const e = result.evidence as { signal?: string; budgetMs: number; killedAtBudget?: boolean; exitedAfterMs?: number; exitCode?: number };
+    const e = result.evidence as { signal?: string; budgetMs: number; killedAtBudget?: boolean; exitedAfterMs?: number; exitCode?: number; notObserved?: string };
     const { lines, add } = lineWriter();
-    if (e.signal) add('stop', `${e.signal}, budget ${formatMs(e.budgetMs)}, ${e.killedAtBudget ? 'killed at budget' : `exited after ${formatMs(e.exitedAfterMs ?? 0)}`}, exit code ${e.exitCode}`);
+    const end = e.killedAtBudget ? 'killed at budget' : e.exitedAfterMs !== undefined ? `exited after ${formatMs(e.exitedAfterMs)}` : 'exit time not observed';
+    if (e.signal) add('stop', `${e.signal}, budget ${formatMs(e.budgetMs)}, ${end}, exit code ${e.exitCode ?? 'not observed'}`);
+    add('not observed', e.notObserved);
     return [...lines, ...logLines(result)];
   },
   locate: (stage) => stage.last('STOPSIGNAL') ?? stage.last('CMD') ?? stage.last('ENTRYPOINT'),

@@ -23,6 +23,13 @@ export interface ResolvedUser {
   name?: string;
   /** Why uid or gid could not be resolved, or what is notable (no passwd entry, gid 0). */
   notes: string[];
+  /** The image's /etc/passwd entries (undefined when it has none), to name the uids processes really run as. */
+  passwd?: PasswdEntry[];
+}
+
+/** The image's passwd name of a uid (the first entry, as getpwuid), or undefined when it has none. */
+export function userNameOf(passwd: PasswdEntry[] | undefined, uid: number): string | undefined {
+  return passwd?.find((e) => e.uid === uid)?.name;
 }
 
 export function parsePasswd(text: string): PasswdEntry[] {
@@ -92,5 +99,5 @@ export function resolveUser(configured: string, passwd: PasswdEntry[] | undefine
       else notes.push(`group "${groupPart}" is not in the image's /etc/group`);
     }
   }
-  return { configured, uid, gid, name, notes };
+  return { configured, uid, gid, name, notes, ...(passwd ? { passwd } : {}) };
 }

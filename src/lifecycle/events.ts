@@ -15,6 +15,8 @@ export interface ContainerWatch {
   /** The `die` event, once seen. */
   readonly died: ContainerEvent | undefined;
   readonly kills: ContainerEvent[];
+  /** Processes the daemon exec'd in the container and their ends: `exec_start: <command>` and `exec_die` events (health probes included). */
+  readonly execs: ContainerEvent[];
   /** Resolves with the first event (already seen or to come) that matches, or undefined at the bound. */
   waitFor(match: (event: ContainerEvent) => boolean, timeoutMs: number, signal?: AbortSignal): Promise<ContainerEvent | undefined>;
   /** Health transitions after `fromIndex`, awaited: resolves with the next one, or undefined at the bound. */
@@ -32,6 +34,7 @@ export function watchContainer(docker: DockerPort, containerId: string, signal: 
   const waiters = new Set<() => void>();
   let died: ContainerEvent | undefined;
   const kills: ContainerEvent[] = [];
+  const execs: ContainerEvent[] = [];
   const combined = AbortSignal.any([signal, stop.signal]);
   let rejectFailed: (err: unknown) => void = () => undefined;
   const failed = new Promise<never>((_, reject) => (rejectFailed = reject));
@@ -48,6 +51,7 @@ export function watchContainer(docker: DockerPort, containerId: string, signal: 
         if (health) transitions.push({ status: health[1], timeMs: event.timeMs });
         if (event.action === 'die') died = event;
         if (event.action === 'kill') kills.push(event);
+        if (event.action.startsWith('exec_start:') || event.action === 'exec_die') execs.push(event);
         for (const wake of [...waiters]) wake();
       }
       // The daemon ended the stream while we still follow it: it is going away (a restart, a shutdown).
@@ -94,6 +98,7 @@ export function watchContainer(docker: DockerPort, containerId: string, signal: 
       return died;
     },
     kills,
+    execs,
     waitFor: (match, timeoutMs, abort) => waitUntil(() => events.find(match), timeoutMs, abort),
     nextHealth: (afterIndex, timeoutMs, abort) => waitUntil(() => transitions[afterIndex + 1], timeoutMs, abort),
     close: () => stop.abort(),

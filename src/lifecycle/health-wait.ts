@@ -34,6 +34,11 @@ export interface HealthObservation {
   /** Transitions in ms since the container started, on the daemon's clock. */
   transitions: Array<{ status: string; atMs: number }>;
   probes: Array<HealthProbe & { atMs: number }>;
+  /**
+   * The HEALTHCHECK command runs the daemon started (its `exec_start` events) by the end of the wait, ms
+   * since start, each with its end when an `exec_die` came: a probe with no end was still running.
+   */
+  probeRuns: Array<{ startedAtMs: number; endedAtMs?: number; exitCode?: number }>;
   /** How many transitions had arrived when the probes began (or the stop signal went out): later ones are their doing. */
   transitionsBeforeProbes?: number;
   /**
@@ -86,7 +91,7 @@ export interface HealthWaitOptions {
 /** Waits on the events stream until healthy, the image's deadline, the cap, or the exit. */
 export async function waitUntilHealthy(opts: HealthWaitOptions): Promise<HealthObservation> {
   const plan = healthPlan(opts.configured, opts.capMs);
-  const health: HealthObservation = { configured: opts.configured, ...plan, transitions: [], probes: [], outcome: 'starting' };
+  const health: HealthObservation = { configured: opts.configured, ...plan, transitions: [], probes: [], probeRuns: [], outcome: 'starting' };
   const sinceStart = (timeMs: number) => Math.max(0, Math.round(timeMs - opts.startedAtMs));
   const until = Math.min(plan.deadlineMs, plan.capMs);
   let seen = -1;
@@ -126,8 +131,30 @@ export async function waitUntilHealthy(opts: HealthWaitOptions): Promise<HealthO
     if (last?.status === 'unhealthy') health.outcome = 'unhealthy';
     if (plan.capMs < plan.deadlineMs && opts.elapsedMs() >= plan.capMs) health.cappedAtMs = plan.capMs;
   }
+  health.probeRuns = probeRuns(opts.watch, opts.configured, sinceStart);
   // The probes' own outputs come from inspect: the daemon keeps the last five.
   const state = await opts.docker.inspectContainer(opts.containerId, { signal: opts.signal }).catch(() => undefined);
   for (const probe of state?.health?.log ?? []) health.probes.push({ ...probe, output: cutLine(probe.output, 2000), atMs: sinceStart(Date.parse(probe.end)) });
   return health;
+}
+
+/** The command line the daemon logs for a HEALTHCHECK's exec: `/bin/sh -c <cmd>` for CMD-SHELL, the argv for CMD. */
+export function healthExecCommand(test: string[]): string | undefined {
+  const [kind, ...rest] = test;
+  if (kind === 'CMD-SHELL') return `/bin/sh -c ${rest.join(' ')}`;
+  if (kind === 'CMD') return rest.join(' ');
+  return undefined;
+}
+
+/** The health probes the daemon exec'd so far (matched by command: the audit's own execs run other commands). */
+function probeRuns(watch: ContainerWatch, configured: HealthcheckConfig, sinceStart: (timeMs: number) => number): HealthObservation['probeRuns'] {
+  const command = healthExecCommand(configured.test);
+  if (command === undefined) return [];
+  return watch.execs
+    .filter((e) => e.action === `exec_start: ${command}`)
+    .map((start) => {
+      const id = start.attributes.execID;
+      const die = id ? watch.execs.find((e) => e.action === 'exec_die' && e.attributes.execID === id) : undefined;
+      return { startedAtMs: sinceStart(start.timeMs), ...(die ? { endedAtMs: sinceStart(die.timeMs), exitCode: Number(die.attributes.exitCode) } : {}) };
+    });
 }

@@ -1,6 +1,10 @@
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { exitCodeFor } from '../../src/report/exit-code.js';
 import type { AuditReport } from '../../src/types.js';
-import { auditFixture, check } from '../support/fixtures.js';
+import { auditFixture, check, fixtureFolder } from '../support/fixtures.js';
+
+const auditLifecycleFixture = fixtureFolder(path.resolve(__dirname, '../../fixtures/lifecycle'));
 
 describe('the broken-healthcheck fixture (HEALTHCHECK runs a file never copied)', () => {
   let report: AuditReport;
@@ -68,5 +72,44 @@ describe('the crash-on-start fixture given --env DATABASE_URL', () => {
   });
   it('never puts the value into the report', () => {
     expect(JSON.stringify(report)).not.toContain('secret-value');
+  });
+});
+
+describe('a HEALTHCHECK whose probe takes 20 s, audited with --health-timeout 2s', () => {
+  let report: AuditReport;
+  beforeAll(async () => {
+    report = await auditLifecycleFixture('slow-probe.Dockerfile', { only: ['healthcheck'], healthTimeout: '2s' });
+  });
+  it('fails (not healthy by the bound the user set), saying the probe was still running: Docker ran it', () => {
+    const c = check(report, 'healthcheck');
+    expect(c.status).toBe('fail');
+    expect(c.message).toMatch(/^still not healthy within --health-timeout \(2\.0 s; .*\): its probe, started .* after start, was still running when the wait ended \(the image's probe timeout is 30\.0 s\)$/);
+    expect(c.message).not.toContain('Podman');
+    expect(exitCodeFor(report)).toBe(1);
+  });
+});
+
+describe('an app killed for memory at start under the audit\'s --memory 64MiB', () => {
+  let report: AuditReport;
+  beforeAll(async () => {
+    report = await auditLifecycleFixture('oom.Dockerfile', { only: ['init-pid1', 'sigterm-shutdown', 'healthcheck'], memory: '64MiB' });
+  });
+  it('says out of memory and that the limit is the audit\'s, with --memory in the hint', () => {
+    const c = check(report, 'sigterm-shutdown');
+    expect(c.status).toBe('fail');
+    expect(c.message).toMatch(/^the app was killed for running out of memory \(OOM, exit 137\) after .*, under the audit's memory limit of 64 MiB \(--memory, default 1 GiB\), before the stop signal was sent$/);
+    expect(c.hint).toMatch(/raise --memory/);
+    expect(c.evidence).toMatchObject({ oomKilled: true, exitCode: 137 });
+  });
+  it('names the OOM kill where the running app could not be observed', () => {
+    const c = check(report, 'init-pid1');
+    expect(c.status).toBe('error');
+    expect(c.message).toContain('killed for running out of memory');
+  });
+  it('fails healthcheck saying the same, not "a missing variable?"', () => {
+    const c = check(report, 'healthcheck');
+    expect(c.status).toBe('fail');
+    expect(c.message).toMatch(/^the app was killed for running out of memory \(OOM, exit 137\) .*, before it was healthy$/);
+    expect(c.hint).toMatch(/raise --memory/);
   });
 });

@@ -1,6 +1,9 @@
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../src/types.js';
-import { auditFixture, check } from '../support/fixtures.js';
+import { auditFixture, check, fixtureFolder } from '../support/fixtures.js';
+
+const auditLifecycleFixture = fixtureFolder(path.resolve(__dirname, '../../fixtures/lifecycle'));
 
 const runtimeOnly = { only: ['non-root-user', 'init-pid1'] as const };
 
@@ -89,5 +92,45 @@ describe('the no-shell fixture (FROM scratch: node, its libraries, dumb-init, US
     const c = check(report, 'non-root-user');
     expect(c.message).toContain('uid 1001 (no passwd entry); primary group is gid 0');
     expect(c.evidence.configured).toMatchObject({ user: '1001', resolvedUid: 1001, resolvedGid: 0 });
+  });
+});
+
+// Next.js standalone retitles its server (`process.title = 'next-server (v14.2.35)'`): ps then shows the
+// title, not node. A process is node by its executable, and the verdict must not depend on when the
+// table was sampled, so each image is audited three times in a row.
+describe('an app that retitles itself, under dumb-init', () => {
+  for (const dockerfile of ['retitle-after-listen.Dockerfile', 'retitle-at-once.Dockerfile']) {
+    it(`${dockerfile}: init-pid1 passes and engines-node, node-env answer, on 3 audits in a row`, async () => {
+      for (let run = 1; run <= 3; run++) {
+        const report = await auditLifecycleFixture(dockerfile, { only: ['init-pid1', 'engines-node', 'node-env'] });
+        const statuses = report.checks.map((c) => `${c.id}:${c.status}`);
+        expect(statuses, `run ${run}: ${JSON.stringify(report.checks.map((c) => c.message))}`).toEqual(['init-pid1:pass', 'engines-node:pass', 'node-env:pass']);
+        expect(check(report, 'init-pid1').message).toBe('PID 1 is dumb-init; chain: dumb-init → node');
+      }
+    }, 240_000);
+  }
+});
+
+describe('an app that drops root itself (USER root, process.setgid/setuid(1000) at start, ENV NODE_ENV=production)', () => {
+  let report: AuditReport;
+  beforeAll(async () => {
+    report = await auditLifecycleFixture('drop-root.Dockerfile', { only: ['non-root-user', 'engines-node', 'node-env'] });
+  });
+  it('names the uid and gid the process runs as, and their passwd name, not what USER says', () => {
+    const c = check(report, 'non-root-user');
+    expect(c.status).toBe('pass');
+    expect(c.message).toBe('PID 1 and the app run as uid 1000 ("node")');
+    expect(c.evidence.observed).toMatchObject({ pid1: { uid: 1000, gid: 1000, user: 'node' } });
+    expect(c.evidence.configured).toMatchObject({ user: 'root' });
+  });
+  it("says NODE_ENV could not be read (the app is not dumpable), not that it is unset; the image's ENV is evidence, not the verdict", () => {
+    const c = check(report, 'node-env');
+    expect(c.status).toBe('error');
+    expect(c.message).toMatch(/^could not read NODE_ENV of the running app: \/proc\/1\/environ could not be read as uid 1000:1000 \(EACCES\): the app is not dumpable/);
+    expect(c.evidence).toMatchObject({ imageConfig: 'NODE_ENV=production' });
+    expect(c.hint).toBeUndefined();
+  });
+  it("still reads the Node version, through the executable the host's ps saw", () => {
+    expect(check(report, 'engines-node').status).toBe('pass');
   });
 });

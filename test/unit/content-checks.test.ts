@@ -10,6 +10,7 @@ import type { CheckInput } from '../../src/checks/check.js';
 import { walkImageExport } from '../../src/facts/layers.js';
 import { buildArgsOf, candidateOf, envFileFindings, gitConfigFindings, looksSecretName, npmrcFindings, privateKeyFindings, secretEnv } from '../../src/facts/secrets-scan.js';
 import type { LifecycleObservation } from '../../src/lifecycle/observe.js';
+import { observed } from '../../src/observed.js';
 
 async function tarOf(entries: Array<{ name: string; content: Buffer | string }>): Promise<Buffer> {
   const pack = tar.pack();
@@ -173,15 +174,15 @@ describe('layer-cache logic', () => {
 
 describe('the node-env verdict', () => {
   const life = (runtime: Partial<LifecycleObservation>) => ({ containerId: 'c', timeline: [], probes: {}, logs: [], durationMs: 0, ...runtime }) as LifecycleObservation;
-  const app = { pid: 7, ppid: 1, cwd: '/app', argv: ['node', 'index.js'], exe: '/usr/local/bin/node', helper: { argv0: 'node', execPath: '/usr/local/bin/node' } };
+  const app = { pid: 7, ppid: 1, cwd: '/app', argv: ['node', 'index.js'], exe: observed('/usr/local/bin/node'), nodeVersion: observed('v20.20.2'), helper: { argv0: 'node', execPath: '/usr/local/bin/node' }, matchedBy: 'argv' as const };
   const run = (l: LifecycleObservation) => nodeEnv.run({ lifecycle: l } as CheckInput);
   it('passes production, warns unset, fails anything else', () => {
-    expect(run(life({ runtime: { ...app, nodeEnv: 'production' } })).status).toBe('pass');
-    expect(run(life({ runtime: { ...app, nodeEnv: null } }))).toMatchObject({ status: 'warn', hint: expect.stringContaining('ENV NODE_ENV=production') });
-    expect(run(life({ runtime: { ...app, nodeEnv: 'development' } }))).toMatchObject({ status: 'fail', message: 'NODE_ENV is "development" in the running app; expected "production"' });
+    expect(run(life({ runtime: { ...app, nodeEnv: observed('production') } })).status).toBe('pass');
+    expect(run(life({ runtime: { ...app, nodeEnv: observed(null) } }))).toMatchObject({ status: 'warn', hint: expect.stringContaining('ENV NODE_ENV=production') });
+    expect(run(life({ runtime: { ...app, nodeEnv: observed('development') } }))).toMatchObject({ status: 'fail', message: 'NODE_ENV is "development" in the running app; expected "production"' });
   });
   it('never passes what it could not read', () => {
     expect(run(life({ runtimeError: 'no node process was found in the container' }))).toMatchObject({ status: 'error', message: expect.stringContaining('no node process was found') });
-    expect(run(life({ exitedEarly: { exitCode: 1, afterMs: 100, oomKilled: false } })).status).toBe('error');
+    expect(run(life({ exitedEarly: { exitCode: observed(1), afterMs: observed(100), oomKilled: false } })).status).toBe('error');
   });
 });

@@ -9,10 +9,10 @@ const imageProbe = healthcheckOf({ intervalMs: 10_000, timeoutMs: 3000, startPer
 const appRows = [row(100, 1, 'dumb-init -- node server.js'), row(101, 100, 'node server.js')];
 const settings: CheckInput['settings'] = { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false };
 
-async function verdictFor(script: Script, healthTimeoutMs = 120_000) {
+async function verdictFor(script: Script, healthTimeoutMs = 120_000, over: Partial<CheckInput['settings']> = {}) {
   const { basics, run } = await scriptedLifecycle({ processes: appRows, image: { config: { healthcheck: imageProbe } }, ...script }, { healthTimeoutMs });
   const lifecycle = await settleInFakeTime((ms) => vi.advanceTimersByTimeAsync(ms), run());
-  return healthcheck.run({ basics, lifecycle, settings });
+  return healthcheck.run({ basics, lifecycle, settings: { ...settings, ...over } });
 }
 
 describe('healthcheck', () => {
@@ -102,6 +102,29 @@ describe('healthcheck', () => {
     const v = await verdictFor({}, 3000);
     expect(v.status).toBe('error');
     expect(v.message).toMatch(/^no health probe ran within 3.0 s: the engine does not run this image's HEALTHCHECK/);
+  });
+
+  it('fails, not "the engine runs no HEALTHCHECK", when a probe was still running at --health-timeout', async () => {
+    // HEALTHCHECK CMD sleep 20 (the image's timeout is Docker's default 30 s), audited with --health-timeout 2s.
+    const sleepy = { test: ['CMD-SHELL', 'sleep 20'], intervalNs: 30e9, timeoutNs: 0, startPeriodNs: 0, retries: 0 };
+    const v = await verdictFor({ image: { config: { healthcheck: sleepy } }, events: [{ atMs: 500, action: 'exec_start: /bin/sh -c sleep 20' }] }, 2000);
+    expect(v.status).toBe('fail');
+    expect(v.message).toMatch(/^still not healthy within --health-timeout \(2\.0 s; the image's own deadline is .*\): its probe, started 500 ms after start, was still running when the wait ended \(the image's probe timeout is 30\.0 s\)$/);
+    expect(v.hint).toMatch(/--health-timeout/);
+    expect(v.evidence.probeRuns).toEqual([{ startedAtMs: 500 }]);
+  });
+
+  it("does not take the audit's own execs for health probes", async () => {
+    const v = await verdictFor({ events: [{ atMs: 500, action: 'exec_start: node -e process.exit(0)' }] }, 3000);
+    expect(v.status).toBe('error');
+  });
+
+  it('says out of memory, and whose limit, when the app was OOM-killed before it was healthy', async () => {
+    const v = await verdictFor({ exits: { atMs: 800, exitCode: 137, oomKilled: true }, logs: [] }, 120_000, { memoryBytes: 64 * 2 ** 20 });
+    expect(v.status).toBe('fail');
+    expect(v.message).toBe("the app was killed for running out of memory (OOM, exit 137) after 800 ms, under the audit's memory limit of 64 MiB (--memory, default 1 GiB), before it was healthy");
+    expect(v.hint).toMatch(/raise --memory/);
+    expect(v.hint).not.toMatch(/missing variable/);
   });
 
   it('fails unhealthy at --health-timeout when that comes first', async () => {
