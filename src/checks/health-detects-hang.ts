@@ -1,6 +1,7 @@
 // health-detects-hang: once healthy, the app is frozen with SIGSTOP (it cannot answer, but its process
 // and port stay) and the HEALTHCHECK must turn the container unhealthy; after SIGCONT it must turn healthy
 // again. Never `docker pause`: a paused container reads unhealthy whatever its probe does (moby#46203).
+// It runs on a container of its own (`perturbs`): healthcheck judges a container nobody froze.
 import type { HealthProbe } from '../docker/port.js';
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
 import { formatMs } from '../units.js';
@@ -115,6 +116,8 @@ async function nextStatus(context: LiveContext, after: number, status: string, b
 export const hangProbe: LiveProbe<HangProbeValue | Unavailable> = {
   // Bounded inside by the image's own health timings; this is the outer cap.
   timeoutMs: 300_000,
+  // A frozen app turns its container unhealthy on purpose: it gets a container of its own.
+  perturbs: true,
   whileUp: freezeAndThaw,
 };
 

@@ -1,9 +1,11 @@
 // Every container an audit creates carries our labels and is removed when the audit ends (finally).
 // The library installs no signal handlers: a caller that wants Ctrl-C to clean up aborts the audit's
 // signal (the CLI does), and the audit's `finally` removes what it made. Containers of auditors that
-// died without cleaning up (SIGKILL, a daemon restart) are removed by the next audit on the same host.
+// died without cleaning up (SIGKILL, a daemon restart) are removed by the next audit on the same host:
+// swept at its start and once more at its end, each sweep holding for a create still in flight.
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { sleep } from '../wait.js';
 import type { DockerPort } from './port.js';
 
 export const LABEL = 'io.github.node-image-audit';
@@ -29,16 +31,44 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** Removes the containers of audits run on this host by processes that no longer exist; returns how many. */
-export async function reapAbandoned(docker: DockerPort): Promise<number> {
+export interface SweepOptions {
+  /**
+   * How long a sweep keeps looking while a container it found is still listed (default 20 s): dockerd
+   * lists a container it is still creating before it can remove it (the removal answers 404), so the
+   * create of an auditor killed mid-call lands after the removal unless the sweep looks again.
+   */
+  holdMs?: number;
+  pollMs?: number;
+  /** Ends the hold early (an interrupted audit); the first pass always runs. */
+  signal?: AbortSignal;
+}
+
+const SWEEP = { holdMs: 20_000, pollMs: 250 };
+
+/**
+ * Removes the containers of audits run on this host by processes that no longer exist; returns how many.
+ * It holds while any is still listed after its removal (a create still in flight), up to `holdMs`.
+ */
+export async function reapAbandoned(docker: DockerPort, options: SweepOptions = {}): Promise<number> {
   const host = hostname();
-  const ours = await docker.listLabelledContainers(LABEL);
-  const abandoned = ours.filter((c) => {
-    const pid = Number(c.labels[PID_LABEL]);
-    return c.labels[HOST_LABEL] === host && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
-  });
-  await Promise.allSettled(abandoned.map((c) => docker.removeContainer(c.id)));
-  return abandoned.length;
+  const { holdMs = SWEEP.holdMs, pollMs = SWEEP.pollMs, signal } = options;
+  const abandoned = async () =>
+    (await docker.listLabelledContainers(LABEL)).filter((c) => {
+      const pid = Number(c.labels[PID_LABEL]);
+      return c.labels[HOST_LABEL] === host && Number.isInteger(pid) && pid > 0 && !processAlive(pid);
+    });
+  const seen = new Set<string>();
+  const until = Date.now() + holdMs;
+  let left = await abandoned();
+  while (left.length) {
+    for (const c of left) seen.add(c.id);
+    await Promise.allSettled(left.map((c) => docker.removeContainer(c.id)));
+    // Still listed after its removal: the daemon could not take it yet. Look again shortly, bounded.
+    left = await abandoned();
+    if (!left.length || Date.now() >= until || signal?.aborted) break;
+    if (!(await sleep(pollMs, signal).then(() => true, () => false))) break;
+  }
+  return seen.size;
 }
 
 export class ContainerReaper {

@@ -1,9 +1,11 @@
-// One observed container lifecycle, shared by every runtime check:
+// One observed container lifecycle, shared by every runtime check (a check whose probe perturbs the app
+// gets a lifecycle of its own, on a container of its own: see `LiveProbe.perturbs`):
 // start → wait until up (healthy, or settled) → stable process table → (runtime) → probes → stop → exit.
 // Everything is recorded as timestamped events; nothing here decides a verdict.
 import type { ContainerState, DockerPort, HealthcheckConfig } from '../docker/port.js';
 import { ContainerError } from '../errors.js';
 import type { ImageBasics } from '../facts/image-facts.js';
+import { observed, unobserved, type Observed } from '../observed.js';
 import { sleep, systemClock, type Clock } from '../wait.js';
 import { watchContainer, type ContainerWatch } from './events.js';
 import { cutLine } from './text.js';
@@ -29,13 +31,23 @@ export interface TimelineEvent {
   detail?: string;
 }
 
+/** An exit before the stop signal, as the engine reported it: a code or time it did not give is not observed. */
+export interface EarlyExit {
+  exitCode: Observed<number>;
+  /** ms from the start to the exit (the engine's StartedAt → FinishedAt). */
+  afterMs: Observed<number>;
+  /** The kernel killed it for the container's memory limit (inspect's State.OOMKilled). */
+  oomKilled: boolean;
+  beforeSignal?: boolean;
+}
+
 export interface LifecycleObservation {
   containerId: string;
   timeline: TimelineEvent[];
   /** The daemon refused to start the container (bad USER, missing executable, ...). */
   startError?: string;
   /** The container stopped by itself before we sent the stop signal. */
-  exitedEarly?: { exitCode: number; afterMs: number; oomKilled: boolean; beforeSignal?: boolean };
+  exitedEarly?: EarlyExit;
   health?: HealthObservation;
   /** How the audit decided the app was up when there is no HEALTHCHECK. */
   settle?: { settledAfterMs: number; appSeen: boolean; cappedAtMs?: number };
@@ -65,6 +77,7 @@ export interface ObserveOptions {
   runtime: boolean;
   /** Why the runtime cannot be read here (e.g. a userns daemon), if so; awaited only when needed. */
   runtimeUnavailable?: string | Promise<string | undefined>;
+  /** The probes to run on this container; one that perturbs the app (`perturbs`) must be alone. */
   probes: Array<{ id: string; probe: LiveProbe }>;
   probeSettings: ProbeSettings;
   signal: AbortSignal;
@@ -77,6 +90,10 @@ export interface ObserveOptions {
 }
 
 export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions): Promise<LifecycleObservation> {
+  const perturbing = opts.probes.find(({ probe }) => probe.perturbs);
+  if (perturbing && opts.probes.length > 1) {
+    throw new Error(`internal: the ${perturbing.id} probe perturbs the app and must run alone on its container (with ${opts.probes.filter((p) => p !== perturbing).map((p) => p.id).join(', ')})`);
+  }
   const clock = opts.clock ?? systemClock;
   const { containerId, signal } = opts;
   const timeline: TimelineEvent[] = [];
@@ -115,9 +132,12 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     };
 
     const noteExit = (state: ContainerState, beforeSignal = false) => {
-      const afterMs = Date.parse(state.finishedAt) - startedAtMs;
-      observation.exitedEarly = { exitCode: state.exitCode, afterMs: Math.max(0, afterMs || at()), oomKilled: state.oomKilled, beforeSignal };
-      record('exited', `code ${state.exitCode}`);
+      // A 409 on the stop signal while the engine says running (a paused container): no exit was seen.
+      const exit = state.running
+        ? { exitCode: unobserved('the daemon refused the stop signal as if the container had stopped (409), yet says it is still running (paused?)'), afterMs: unobserved('no exit was seen') }
+        : earlyExit(state, startedAtMs);
+      observation.exitedEarly = { ...exit, oomKilled: state.oomKilled, beforeSignal };
+      record('exited', `${exit.exitCode.ok ? `code ${exit.exitCode.value}` : 'code unknown'}${state.oomKilled ? ', out of memory' : ''}`);
     };
     const exitedNow = async () => {
       const state = await docker.inspectContainer(containerId, { signal });
@@ -177,8 +197,8 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     if (early.length) observation.earlyProbesStartedAtMs = at();
 
     // The runtime read starts as soon as a sample shows a node app, alongside the wait for "up"; phase 3
-    // keeps it only when that app is the one of the stable table (same command), else reads again.
-    let earlyRuntime: { args: string; read: Promise<AppRuntime> } | undefined;
+    // keeps it only when that app is the one of the stable table (same host pid and uid), else reads again.
+    let earlyRuntime: { hostPid: number; user: string; read: Promise<AppRuntime> } | undefined;
     const appWatch = new AbortController();
     if (opts.runtime) {
       const watchForApp = async () => {
@@ -188,7 +208,7 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
           if (app) {
             const read = observeRuntime(docker, containerId, app, AbortSignal.any([signal, earlyAbort.signal]));
             read.catch(() => undefined);
-            earlyRuntime = { args: app.args, read };
+            earlyRuntime = { hostPid: app.hostPid, user: `${app.uid}:${app.gid}`, read };
             return;
           }
           await sleep(100, AbortSignal.any([earlyAbort.signal, appWatch.signal])).catch(() => undefined);
@@ -248,9 +268,10 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
       else {
         try {
           const app = stable.tree.app;
-          const early = earlyRuntime?.args === app.args ? await earlyRuntime.read.catch(() => undefined) : undefined;
+          // The same process (a retitle changes its args, not its pid), still with the uid the read ran as.
+          const early = earlyRuntime?.hostPid === app.hostPid && earlyRuntime.user === `${app.uid}:${app.gid}` ? await earlyRuntime.read.catch(() => undefined) : undefined;
           observation.runtime = early ?? (await observeRuntime(docker, containerId, app, signal));
-          record('runtime', `app pid ${observation.runtime.pid} in the container, ${observation.runtime.nodeVersion ?? 'node version unknown'}`);
+          record('runtime', `app pid ${observation.runtime.pid} in the container, ${observation.runtime.nodeVersion.ok ? observation.runtime.nodeVersion.value : 'node version unknown'}`);
         } catch (err) {
           if (signal.aborted) throw err;
           observation.runtimeError = (err as Error).message;
@@ -330,6 +351,21 @@ export async function observeLifecycle(docker: DockerPort, opts: ObserveOptions)
     timeline.sort((a, b) => a.atMs - b.atMs);
     return observation;
   }
+}
+
+/**
+ * The exit code and time of an early exit as the engine gave them. Exit codes are 0-255: anything else
+ * (a -1) is the engine not knowing. FinishedAt is "0001-01-01T00:00:00Z" when the engine recorded no
+ * finish: no time is made up from it.
+ */
+export function earlyExit(state: Pick<ContainerState, 'exitCode' | 'finishedAt' | 'startedAt'>, startedAtMs: number): Pick<EarlyExit, 'exitCode' | 'afterMs'> {
+  const exitCode = Number.isInteger(state.exitCode) && state.exitCode >= 0 && state.exitCode <= 255 ? observed(state.exitCode) : unobserved(`the engine reported exit code ${state.exitCode}, which no process exits with`);
+  const finished = Date.parse(state.finishedAt);
+  const afterMs =
+    Number.isFinite(finished) && finished >= startedAtMs
+      ? observed(Math.round(finished - startedAtMs))
+      : unobserved(`the engine gave no finish time after the start (FinishedAt "${state.finishedAt}", StartedAt "${state.startedAt}")`);
+  return { exitCode, afterMs };
 }
 
 /** Signals that stop a container (SIGHUP, SIGINT, SIGQUIT, SIGKILL, SIGTERM), by number as events give them. */

@@ -1,8 +1,10 @@
 // Probes provoke something on the live container (a zombie, a frozen app, traffic during the stop) and
-// observe what follows. A check declares its probe; the lifecycle runs it at the right moment, on the one
-// container every check shares, with the audit's abort signal and a bound.
+// observe what follows. A check declares its probe; the lifecycle runs it at the right moment, with the
+// audit's abort signal and a bound. A probe that perturbs the app (`perturbs`) runs on a container of its
+// own, so it never changes what the other checks observe on the shared one.
 import type { DockerPort, ExecRequest, ExecResult } from '../docker/port.js';
 import type { ImageBasics } from '../facts/image-facts.js';
+import type { ManifestTarget } from '../manifest/select.js';
 import type { Clock } from '../wait.js';
 import type { ContainerWatch } from './events.js';
 import type { HealthObservation } from './health-wait.js';
@@ -14,6 +16,10 @@ export interface ProbeSettings {
   /** The app's TCP port: --port, else the image's first EXPOSEd TCP port. */
   port?: number;
   drainPath: string;
+  /** The Kubernetes manifest's container the audit runs as (--manifest), for probes that act as the kubelet would. */
+  manifest?: ManifestTarget;
+  /** --deep: the costly parts of a probe too. */
+  deep?: boolean;
 }
 
 export interface LiveContext {
@@ -44,9 +50,24 @@ export interface LiveContext {
   atMs(): number;
 }
 
+/**
+ * A perturbing probe's container starts once the shared container has exited, so the shared lifecycle
+ * runs alone as in an audit without the probe; but no later than this after the shared one started, so
+ * an app slow to come up (or never healthy) does not make a deep audit wait for its deadline twice.
+ */
+export const PERTURBING_HEAD_START_MS = 10_000;
+
 export interface LiveProbe<R = unknown> {
   /** Bound on the probe (both phases together). */
   timeoutMs: number;
+  /**
+   * The probe changes what the other checks would observe on its container: it holds connections of its
+   * own, freezes the app, or owns the stop (sends the stop signal under its traffic). The audit then runs
+   * it alone on a container of its own (same image, same create options and labels, observed from start
+   * to exit, started once the shared one has exited: see PERTURBING_HEAD_START_MS), and the shared
+   * container's lifecycle stays the one an audit without it sees.
+   */
+  perturbs?: boolean;
   /** Runs once the app is up, before the stop signal; probes run one after another. */
   whileUp?(context: LiveContext): Promise<R>;
   /**

@@ -48,10 +48,33 @@ export interface Script {
   startAnswersAfterMs?: number;
   /** The daemon's clock minus ours. */
   daemonSkewMs?: number;
+  /**
+   * The daemon stops answering (SIGSTOP of dockerd) `afterMs` after the first stop signal, for `forMs`:
+   * calls wait, events are held, and an exit meanwhile is processed at the resume, as dockerd does: its
+   * die event is stamped then, while FinishedAt keeps the moment the process exited (containerd's).
+   */
+  pauseAfterSignal?: { afterMs: number; forMs: number };
+  /** The container was paused (`docker pause`): the kill endpoint answers 409 although it is running. */
+  pausedByUser?: boolean;
+  /** Inspect gives no finish time (FinishedAt "0001-01-01T00:00:00Z") and this exit code for an exited container. */
+  finishedUnknown?: { exitCode: number };
   /** The daemon's last health probes, as inspect shows them. */
   healthLog?: HealthProbe[];
   logs?: string[];
   exec?: (request: ExecRequest) => ExecResult;
+  /**
+   * Helper containers run to their exit (a probe's sidecar): the lines it prints at once, and whether its
+   * connections hold the exit of the container whose network it joins (`container:<id>`) past any stop
+   * signal but SIGKILL, as a silent socket holds a `server.close()`. It ends when that container dies.
+   */
+  sidecar?: { stdoutLines: string[]; holdsExit?: boolean };
+  /**
+   * Containers of other auditors the daemon already has (or gets later): listed by label, with a create
+   * still in flight until `registeredAfterMs` (listed, but removal answers 404, as dockerd does between
+   * checkpointing a new container and registering it), appearing at `appearsAfterMs` (ms after this fake
+   * was made).
+   */
+  foreign?: Array<{ id: string; labels: Record<string, string>; appearsAfterMs?: number; registeredAfterMs?: number }>;
 }
 
 interface Container {
@@ -68,6 +91,8 @@ interface Container {
   wake: Set<() => void>;
   exitWaiters: Set<(code: number) => void>;
   timers: NodeJS.Timeout[];
+  /** A sidecar's connections hold this container's exit (see Script.sidecar). */
+  held?: boolean;
 }
 
 export interface FakeDocker extends DockerPort {
@@ -76,6 +101,8 @@ export interface FakeDocker extends DockerPort {
   /** Containers started, in order. */
   readonly started: string[];
   readonly signals: string[];
+  /** Every signal sent, with the container it was sent to. */
+  readonly signalled: Array<{ id: string; signal: string }>;
   /** How many times the process table was read. */
   readonly topCalls: () => number;
   /** Event streams still followed (each should end when its signal aborts). */
@@ -89,11 +116,22 @@ export function fakeDocker(script: Script = {}): FakeDocker {
   const created: FakeDocker['created'] = [];
   const removed: string[] = [];
   const signals: string[] = [];
+  const signalled: FakeDocker['signalled'] = [];
   const started: string[] = [];
+  const madeAt = Date.now();
+  const foreign = new Map((script.foreign ?? []).map((f) => [f.id, f]));
+  const foreignListed = (f: NonNullable<Script['foreign']>[number]) => Date.now() - madeAt >= (f.appearsAfterMs ?? 0);
   let tops = 0;
   let followers = 0;
   const daemonNow = () => Date.now() + (script.daemonSkewMs ?? 0);
   const latency = script.latencyMs ?? 0;
+  /** While the daemon is paused (pauseAfterSignal): ms until it answers again, else 0. */
+  let pause: { from: number; until: number } | undefined;
+  const pausedFor = () => (pause && Date.now() >= pause.from && Date.now() < pause.until ? pause.until - Date.now() : 0);
+  const answersWhenResumed = async () => {
+    const ms = pausedFor();
+    if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+  };
 
   const get = (id: string) => {
     const c = containers.get(id);
@@ -103,12 +141,26 @@ export function fakeDocker(script: Script = {}): FakeDocker {
   const later = (c: Container, ms: number, fn: () => void) => c.timers.push(setTimeout(fn, Math.max(0, ms)));
   /** The daemon stamps the event now; we hear of it `latency` later. */
   const emit = (c: Container, action: string, timeMs = daemonNow(), attributes: Record<string, string> = {}) =>
-    later(c, latency, () => {
+    later(c, Math.max(latency, pausedFor()), () => {
       c.delivered.push({ action, timeMs, attributes });
       for (const wake of [...c.wake]) wake();
     });
-  const exit = (c: Container, exitCode: number, oomKilled = false, atDaemonMs = daemonNow()) => {
+  const exit = (c: Container, exitCode: number, oomKilled = false, atDaemonMs = daemonNow()): void => {
     if (!c.running) return;
+    const paused = pausedFor();
+    if (paused) {
+      // A paused dockerd processes the exit when it resumes: FinishedAt is the exit's moment, the die event the resume's.
+      later(c, paused, () => {
+        if (!c.running) return;
+        c.running = false;
+        c.exitCode = exitCode;
+        c.oomKilled = oomKilled;
+        c.finishedAtMs = atDaemonMs;
+        emit(c, 'die', daemonNow(), { exitCode: String(exitCode) });
+        later(c, latency, () => c.exitWaiters.forEach((resolve) => resolve(exitCode)));
+      });
+      return;
+    }
     c.running = false;
     c.exitCode = exitCode;
     c.oomKilled = oomKilled;
@@ -152,6 +204,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
     removed,
     started,
     signals,
+    signalled,
     topCalls: () => tops,
     openFollowers: () => followers,
     ping: async () => undefined,
@@ -186,6 +239,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
     },
     inspectContainer: async (id, options = {}) => {
       options.signal?.throwIfAborted();
+      await answersWhenResumed();
       const c = get(id);
       const iso = (ms: number) => (ms ? new Date(ms).toISOString() : '0001-01-01T00:00:00Z');
       const healthcheck = c.spec.healthcheck ?? (imageFor(c.spec.image).config.healthcheck ? {} : undefined);
@@ -199,17 +253,24 @@ export function fakeDocker(script: Script = {}): FakeDocker {
         startedAt: iso(c.startedAtMs),
         finishedAt: iso(c.finishedAtMs),
       };
+      if (script.finishedUnknown && !c.running && c.started) Object.assign(state, { finishedAt: iso(0), exitCode: script.finishedUnknown.exitCode });
       if (healthcheck) state.health = { status: c.health ?? 'starting', failingStreak: 0, log: script.healthLog ?? [] };
       return state;
     },
     signal: async (id, signal) => {
+      await answersWhenResumed();
       const c = get(id);
+      if (script.pauseAfterSignal && !pause && signal !== 'SIGKILL') {
+        pause = { from: Date.now() + script.pauseAfterSignal.afterMs, until: Date.now() + script.pauseAfterSignal.afterMs + script.pauseAfterSignal.forMs };
+      }
+      if (c.running && script.pausedByUser) return 'not-running';
       if (c.running && script.exitsJustBeforeSignal !== undefined) exit(c, script.exitsJustBeforeSignal, false, daemonNow() - 5);
       if (!c.running) return 'not-running';
       signals.push(signal);
+      signalled.push({ id, signal });
       const sentAt = daemonNow();
       emit(c, 'kill', sentAt, { signal });
-      const reaction = signal === 'SIGKILL' ? { exitCode: 137, afterMs: 10 } : (script.onStopSignal ?? { exitCode: 143, afterMs: 100 });
+      const reaction = signal === 'SIGKILL' ? { exitCode: 137, afterMs: 10 } : c.held ? 'ignore' : (script.onStopSignal ?? { exitCode: 143, afterMs: 100 });
       if (reaction !== 'ignore') later(c, reaction.afterMs, () => exit(c, reaction.exitCode, false, sentAt + reaction.afterMs));
       return 'sent';
     },
@@ -261,6 +322,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
     }),
     processes: async (id, options = {}) => {
       options.signal?.throwIfAborted();
+      await answersWhenResumed();
       const c = get(id);
       tops++;
       if (!c.running) throw new DockerApiError(`Docker refused listing the container processes: container ${id} is not running`, 409);
@@ -272,7 +334,28 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       return script.exec(request);
     },
     exportImage: notUsed('exportImage'),
-    runToExit: notUsed('runToExit'),
+    runToExit: script.sidecar
+      ? async (id, request) => {
+          const helper = get(id);
+          const joined = /^container:(.+)$/.exec(helper.spec.network ?? '')?.[1];
+          const target = joined ? get(joined) : undefined;
+          if (!target?.running) return { exitCode: 1, stdout: '', stderr: 'the joined container is not running' };
+          if (script.sidecar!.holdsExit) target.held = true;
+          for (const line of script.sidecar!.stdoutLines) request.onStdoutLine?.(line);
+          const stdout = script.sidecar!.stdoutLines.join('\n');
+          // Ends with the container whose network it shares (or at its bound).
+          await new Promise<void>((resolve) => {
+            const done = () => {
+              target.exitWaiters.delete(done);
+              request.signal?.removeEventListener('abort', done);
+              resolve();
+            };
+            target.exitWaiters.add(done);
+            request.signal?.addEventListener('abort', done, { once: true });
+          });
+          return { exitCode: 0, stdout, stderr: '' };
+        }
+      : notUsed('runToExit'),
     removeImage: notUsed('removeImage'),
     statPath: async (id, path) => {
       get(id);
@@ -292,8 +375,16 @@ export function fakeDocker(script: Script = {}): FakeDocker {
         .reduce((sum, [, content]) => sum + content.length, 0);
     },
     archive: notUsed('archive'),
-    logs: async (id) => (get(id), script.logs ?? ['listening on 3000']),
+    logs: async (id) => (await answersWhenResumed(), get(id), script.logs ?? ['listening on 3000']),
     removeContainer: async (id) => {
+      const f = foreign.get(id);
+      if (f && foreignListed(f)) {
+        // A create still in flight: listed, but not registered yet (dockerd answers 404, which the port takes for "gone").
+        if (Date.now() - madeAt < (f.registeredAfterMs ?? 0)) return;
+        foreign.delete(id);
+        removed.push(id);
+        return;
+      }
       const c = containers.get(id);
       if (!c) return;
       c.timers.forEach(clearTimeout);
@@ -302,8 +393,16 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       removed.push(id);
     },
     listContainers: async () => [...containers.keys()],
-    listLabelledContainers: async () => [],
+    listLabelledContainers: async (filter) => {
+      const [key, value] = filter.split('=');
+      const matches = (labels: Record<string, string>) => key in labels && (value === undefined || labels[key] === value);
+      const theirs = [...foreign.values()].filter((f) => foreignListed(f) && matches(f.labels)).map((f) => ({ id: f.id, labels: f.labels, state: 'created' }));
+      const ours = [...containers.entries()].filter(([, c]) => matches(c.spec.labels)).map(([id, c]) => ({ id, labels: c.spec.labels, state: c.running ? 'running' : c.started ? 'exited' : 'created' }));
+      return [...theirs, ...ours];
+    },
     listImageTags: async () => Object.keys(script.images ?? {}),
+    containerChanges: async () => [],
+    memoryStats: async () => ({ usageBytes: 0, workingSetBytes: 0, limitBytes: 0 }),
   };
 }
 

@@ -1,5 +1,6 @@
 // The lifecycle against a scripted daemon, in fake time: what it waits for, how long, and what it records.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { initPid1 } from '../../src/checks/init-pid1.js';
 import { sigtermShutdown } from '../../src/checks/sigterm-shutdown.js';
 import type { CheckInput } from '../../src/checks/check.js';
 import type { LifecycleObservation } from '../../src/lifecycle/observe.js';
@@ -30,7 +31,7 @@ describe('observeLifecycle (fake time)', () => {
     expect(seen.health).toMatchObject({ outcome: 'healthy', timeToHealthyMs: 1200, intervalShortened: true, deadlineMs: 50_000 });
     expect(seen.health?.effective.intervalMs).toBe(500);
     expect(seen.processes?.chainToApp.map((p) => p.program)).toEqual(['dumb-init', 'node']);
-    expect(seen.shutdown).toMatchObject({ signal: 'SIGTERM', exitCode: 143, killedAtBudget: false, exitedAfterMs: 250, timedBy: 'daemon-events' });
+    expect(seen.shutdown).toMatchObject({ signal: 'SIGTERM', exitCode: { ok: true, value: 143 }, killedAtBudget: false, exitedAfterMs: { ok: true, value: 250 }, timedBy: 'daemon-events' });
     expect(docker.signals).toEqual(['SIGTERM']);
     expect(events(seen)).toEqual(['started', 'health:healthy', 'processes', 'signal', 'exited']);
     expect(seen.logs).toEqual(['listening on 3000']);
@@ -70,14 +71,14 @@ describe('observeLifecycle (fake time)', () => {
     expect(seen.health).toMatchObject({ outcome: 'starting', cappedAtMs: 3000, capMs: 3000, deadlineMs: 50_000 });
     expect(events(seen)).toContain('health:deadline');
     // The app was still running: its shutdown is still measured.
-    expect(seen.shutdown?.exitCode).toBe(143);
+    expect(seen.shutdown?.exitCode).toEqual({ ok: true, value: 143 });
     expect(seen.timeline.find((e) => e.event === 'signal')!.atMs).toBeLessThan(4000);
   });
 
   it('records an app that exits while starting, and sends no signal', async () => {
     const { docker, seen } = await observe(withHealth({ exits: { atMs: 800, exitCode: 1 } }));
     expect(seen.health?.outcome).toBe('exited');
-    expect(seen.exitedEarly).toMatchObject({ exitCode: 1, afterMs: 800, beforeSignal: false });
+    expect(seen.exitedEarly).toMatchObject({ exitCode: { ok: true, value: 1 }, afterMs: { ok: true, value: 800 }, beforeSignal: false });
     expect(seen.shutdown).toBeUndefined();
     expect(docker.signals).toEqual([]);
   });
@@ -91,7 +92,7 @@ describe('observeLifecycle (fake time)', () => {
 
   it('sends SIGKILL when the app is still running at the budget', async () => {
     const { docker, seen } = await observe({ processes: appRows, onStopSignal: 'ignore' }, { shutdownBudgetMs: 2000 });
-    expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: 137 });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: { ok: true, value: 137 }, sigkill: 'sent' });
     expect(docker.signals).toEqual(['SIGTERM', 'SIGKILL']);
     expect(events(seen)).toEqual(['started', 'settled', 'processes', 'signal', 'budget-passed', 'killed']);
     const { signal, killed } = Object.fromEntries(seen.timeline.map((e) => [e.event, e.atMs]));
@@ -113,18 +114,60 @@ describe('observeLifecycle (fake time)', () => {
   it("times the shutdown with the daemon's kill → die events, not our clock (a slow, skewed remote daemon)", async () => {
     // We hear of everything 700 ms late, and the daemon's clock is 3 h ahead: the app took 300 ms.
     const { seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 300 }, latencyMs: 700, daemonSkewMs: 3 * 3600_000 });
-    expect(seen.shutdown).toMatchObject({ exitedAfterMs: 300, timedBy: 'daemon-events', exitCode: 0 });
+    expect(seen.shutdown).toMatchObject({ exitedAfterMs: { ok: true, value: 300 }, timedBy: 'daemon-events', exitCode: { ok: true, value: 0 } });
   });
 
   it('reads a 409 on the stop signal as "exited before the signal", never as a clean exit', async () => {
     const { basics, seen } = await observe({ processes: appRows, exitsJustBeforeSignal: 0 });
     expect(seen.shutdown).toBeUndefined();
-    expect(seen.exitedEarly).toMatchObject({ exitCode: 0, beforeSignal: true });
+    expect(seen.exitedEarly).toMatchObject({ exitCode: { ok: true, value: 0 }, beforeSignal: true });
     expect(events(seen)).toContain('signal-refused');
     const input: CheckInput = { basics, lifecycle: seen, settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false } };
     const v = sigtermShutdown.run(input);
     expect(v.status).toBe('fail');
     expect(v.message).toMatch(/^the app exited by itself with code 0 after .*, before the stop signal was sent/);
+  });
+
+  const checkInput = (basics: CheckInput['basics'], lifecycle: LifecycleObservation, shutdownBudgetMs = 5000): CheckInput => ({
+    basics,
+    lifecycle,
+    settings: { sizeBudgetBytes: 1, shutdownBudgetMs, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, memoryBytes: 2 ** 30 },
+  });
+
+  it("takes an exit code of 0 as the truth when the daemon's events arrive after the budget: not killed, and the time is not trusted (error, never fail)", async () => {
+    // The app exits 0 2.5 s after SIGTERM; we hear of it (and of the kill event) 8 s late.
+    const { basics, seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 2500 }, latencyMs: 8000 });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: false, exitCode: { ok: true, value: 0 }, sigkill: 'not-running', exitedAfterMs: { ok: false } });
+    const v = sigtermShutdown.run(checkInput(basics, seen));
+    expect(v.status).toBe('error');
+    expect(v.message).toMatch(/^could not time the shutdown: the daemon's events put the exit 2\.5 s after SIGTERM, within the budget, but the audit heard of it only/);
+    expect(v.message).not.toMatch(/killed/);
+    expect(v.evidence).toMatchObject({ exitCode: 0, killedAtBudget: false });
+  });
+
+  it('does not take a paused daemon (SIGSTOP of dockerd after the signal, resumed 8 s later) for an app that was killed at the budget', async () => {
+    const { basics, seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 2500 }, pauseAfterSignal: { afterMs: 100, forMs: 8000 } });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: false, exitCode: { ok: true, value: 0 }, sigkill: 'not-running', finishedAfterMs: 2500 });
+    const v = sigtermShutdown.run(checkInput(basics, seen));
+    expect(v.status).toBe('error');
+    expect(v.message).toMatch(/the container's FinishedAt says 2\.5 s/);
+  });
+
+  it('fails an app that exits by itself just past the budget, before the SIGKILL lands (its code says it was not killed)', async () => {
+    const { basics, seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 5005 } });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: false, exitCode: { ok: true, value: 0 }, sigkill: 'sent', exitedAfterMs: { ok: true, value: 5005 } });
+    const v = sigtermShutdown.run(checkInput(basics, seen));
+    expect(v.status).toBe('fail');
+    expect(v.message).toBe('exited by itself 5.0 s after SIGTERM with code 0, past the budget of 5.0 s');
+  });
+
+  it('says the exit code and time are not known when the engine gave none (never "code -1 after 0 ms")', async () => {
+    const { basics, seen } = await observe({ processes: appRows, exits: { atMs: 500, exitCode: 1 }, finishedUnknown: { exitCode: -1 } });
+    expect(seen.exitedEarly).toMatchObject({ exitCode: { ok: false }, afterMs: { ok: false } });
+    const v = sigtermShutdown.run(checkInput(basics, seen));
+    expect(v.status).toBe('error');
+    expect(v.message).not.toMatch(/with code -1|after 0 ms/);
+    expect(v.message).toMatch(/exit code is not known\): the engine reported exit code -1/);
   });
 
   it('takes the deepest node of a stable table as the app, naming npm as npm (dumb-init → npm start → sh → node)', async () => {
@@ -147,6 +190,46 @@ describe('observeLifecycle (fake time)', () => {
     expect(seen.processesUnstable).toBeUndefined();
     expect(seen.timeline.find((e) => e.event === 'processes')!.atMs).toBeGreaterThanOrEqual(1250);
     expect(docker.topCalls()).toBeGreaterThan(3);
+  });
+
+  it('does not record "exited with code 0 after 0 ms" when the stop signal is refused (409) while the container runs (paused)', async () => {
+    const { basics, seen } = await observe({ processes: appRows, pausedByUser: true });
+    expect(seen.exitedEarly).toMatchObject({ exitCode: { ok: false }, afterMs: { ok: false } });
+    const v = sigtermShutdown.run(checkInput(basics, seen));
+    expect(v.status).toBe('error');
+    expect(v.message).not.toMatch(/code 0|after 0 ms/);
+    expect(v.message).toMatch(/still running \(paused\?\)/);
+  });
+
+  it('gives the same init-pid1 verdict and runtime whenever the app retitles itself (Next.js: process.title), by its executable', async () => {
+    const before = [{ ...row(100, 1, 'dumb-init -- node server.js', 0), exe: '/usr/bin/dumb-init' }, { ...row(101, 100, 'node server.js'), exe: '/usr/local/bin/node' }];
+    const after = [before[0], { ...before[1], args: 'next-serve' }];
+    // What the exec'd helper answers: the app, found by its place and executable once retitled.
+    const exec = () => ({
+      exitCode: 0,
+      stdout: JSON.stringify({ found: { pid: 7, ppid: 1, argv: ['next-serve'], exe: '/usr/local/bin/node', cwd: '/app', nodeEnv: 'production', matchedBy: 'executable' }, execPath: '/usr/local/bin/node', version: 'v20.20.2' }) + '\n',
+      stderr: '',
+    });
+    for (const retitledAtMs of [0, 400, 1100, 1600, 4000]) {
+      const { basics, seen } = await observe({ processes: [{ fromMs: 0, rows: before }, { fromMs: retitledAtMs, rows: after }], exec }, { runtime: true });
+      expect(seen.processes?.app?.hostPid, `retitled at ${retitledAtMs} ms`).toBe(101);
+      expect(initPid1.run(checkInput(basics, seen)).status, `retitled at ${retitledAtMs} ms`).toBe('pass');
+      expect(seen.runtime?.nodeEnv, `retitled at ${retitledAtMs} ms`).toEqual({ ok: true, value: 'production' });
+      expect(seen.runtimeError).toBeUndefined();
+    }
+  });
+
+  it('reads the app again when its uid changed after the early read (an app that drops root itself)', async () => {
+    const asRoot = [row(101, 1, 'node app.js', 0)];
+    const dropped = [row(101, 1, 'node app.js', 1000)];
+    const users: string[] = [];
+    const exec = (request: { user?: string }) => {
+      users.push(request.user ?? '');
+      return { exitCode: 0, stdout: JSON.stringify({ found: { pid: 1, ppid: 0, argv: ['node', 'app.js'], exe: '/usr/local/bin/node', environError: 'EACCES', matchedBy: 'argv' }, execPath: '/usr/local/bin/node', version: 'v20.20.2' }) + '\n', stderr: '' };
+    };
+    const { seen } = await observe({ processes: [{ fromMs: 0, rows: asRoot }, { fromMs: 300, rows: dropped }], exec, image: { config: { entrypoint: [], cmd: ['node', 'app.js'], user: 'root' } } }, { runtime: true });
+    expect(users[users.length - 1]).toBe('1000:1000');
+    expect(seen.runtime?.nodeEnv).toMatchObject({ ok: false, why: expect.stringContaining('as uid 1000:1000 (EACCES): the app is not dumpable') });
   });
 
   it('re-samples a table that changes between samples, and says so when it never settles', async () => {

@@ -9,6 +9,7 @@ import { judgeZombies, zombieProbe, zombieReaping, type ZombieProbeValue } from 
 import type { LiveContext } from '../../src/lifecycle/probe.js';
 import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
 import type { ProbeOutcome } from '../../src/lifecycle/probe.js';
+import { observed, unobserved } from '../../src/observed.js';
 
 function input(probes: Record<string, ProbeOutcome>, over: Partial<LifecycleObservation> = {}): CheckInput {
   return {
@@ -101,7 +102,7 @@ describe('zombie-reaping', () => {
       status: 'error',
       message: 'the probe could not run: the probe did not finish within its bound',
     });
-    expect(zombieReaping.run(input({}, { exitedEarly: { exitCode: 1, afterMs: 300, oomKilled: false } })).status).toBe('error');
+    expect(zombieReaping.run(input({}, { exitedEarly: { exitCode: observed(1), afterMs: observed(300), oomKilled: false } })).status).toBe('error');
   });
   it('tells a missing program from a failure', () => {
     expect(programMissing({ exitCode: 126, stdout: 'OCI runtime exec failed: exec: "node": executable file not found in $PATH', stderr: '' })).toBe(true);
@@ -136,7 +137,15 @@ describe('health-detects-hang', () => {
 });
 
 describe('graceful-drain', () => {
-  const shutdown = (over: Partial<ShutdownObservation> = {}): ShutdownObservation => ({ signal: 'SIGTERM', budgetMs: 5000, killedAtBudget: false, exitedAfterMs: 120, exitCode: 0, oomKilled: false, ...over });
+  const shutdown = (over: Partial<Omit<ShutdownObservation, 'exitedAfterMs' | 'exitCode'>> & { exitedAfterMs?: number; exitCode?: number } = {}): ShutdownObservation => ({
+    signal: 'SIGTERM',
+    budgetMs: 5000,
+    oomKilled: false,
+    ...over,
+    killedAtBudget: over.killedAtBudget ?? false,
+    exitedAfterMs: 'exitedAfterMs' in over && over.exitedAfterMs === undefined ? unobserved('killed at the budget') : observed(over.exitedAfterMs ?? 120),
+    exitCode: observed(over.exitCode ?? 0),
+  });
   const setup: ClientEvent[] = [
     { t: 5, e: 'sent', id: 1, s: 'idle-1' },
     { t: 9, e: 'answered', id: 1, s: 'idle-1', status: 200 },
@@ -242,6 +251,12 @@ describe('graceful-drain', () => {
     const v = judgeDrain(value([{ t: 4800, e: 'census', open: ['idle-1', 'silent', 'hot-1'], pending: 0 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined, exitCode: 137 }), 0);
     expect(v.status).toBe('fail');
     expect(v.message).toContain('2 client connection(s) still open (idle-1, hot-1)');
+  });
+  it('is an error, not "every request was answered", when the app was killed at the budget with requests whose outcome was not reported', () => {
+    // Every socket closed before the census, but request 9 (sent after the signal) never got an outcome.
+    const v = judgeDrain(value([{ t: 3000, e: 'sent', id: 9, s: 'hot-1' }, { t: 4800, e: 'census', open: [], pending: 1 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined, exitCode: 137 }), 0);
+    expect(v.status).toBe('error');
+    expect(v.message).toMatch(/^1 request\(s\) had no reported outcome/);
   });
   it('warns when only the silent socket was open at the budget', () => {
     const v = judgeDrain(value([{ t: 4800, e: 'census', open: ['silent'], pending: 0 }]), shutdown({ killedAtBudget: true, exitedAfterMs: undefined }), 0);
