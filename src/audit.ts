@@ -5,7 +5,7 @@ import path from 'node:path';
 import { docPath, type Check, type CheckInput, type CheckSettings, type Need } from './checks/check.js';
 import { CHECKS, CHECK_IDS } from './checks/registry.js';
 import { applyWaivers, waiverProblems } from './checks/waivers.js';
-import { DockerodePort } from './docker/dockerode-port.js';
+import { currentEnginePort } from './docker/dockerode-port.js';
 import type { DaemonInfo, DockerPort } from './docker/port.js';
 import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
 import { AuditInterruptedError, UsageError } from './errors.js';
@@ -14,10 +14,13 @@ import { checkOptions } from './config/rules.js';
 import { Redactor } from './redact/redactor.js';
 import { buildArgSecrets, configEnvSecrets, dockerfileSecrets, envSecrets, historySecrets } from './redact/secret-values.js';
 import { auditHealthOverride, observeLifecycle, type LifecycleObservation } from './lifecycle/observe.js';
+import { PERTURBING_HEAD_START_MS } from './lifecycle/probe.js';
 import { parseTarget, resolveTarget } from './target/resolve.js';
 import type { AuditOptions, AuditReport, CheckId, CheckResult, CheckStatus, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
-import { systemClock } from './wait.js';
+import { sleep, systemClock } from './wait.js';
+import { manifestContainerOptions, manifestSettings, resolveManifest } from './manifest/audit-input.js';
+import { manifestSummary } from './manifest/select.js';
 
 export const DEFAULTS = {
   sizeBudget: '250MB',
@@ -59,14 +62,15 @@ export function resolveSettings(options: AuditOptions): ResolvedSettings {
   };
 }
 
-export function selectChecks(only?: string[], skip?: string[], deep = false): Check[] {
+export function selectChecks(only?: string[], skip?: string[], deep = false, manifest = false): Check[] {
   for (const id of [...(only ?? []), ...(skip ?? [])]) {
     if (!CHECK_IDS.includes(id as CheckId)) {
       throw new UsageError(`Unknown check id "${id}": the checks are ${CHECK_IDS.join(', ')}`);
     }
   }
   // A deep probe runs with --deep, or when named in --only.
-  const selected = CHECKS.filter((c) => (only?.length ? only.includes(c.id) : !c.deep || deep) && !skip?.includes(c.id));
+  // A check about the manifest (k8s-*) is present when one is given, or when named in --only.
+  const selected = CHECKS.filter((c) => (only?.length ? only.includes(c.id) : (!c.deep || deep) && (!c.withManifest || manifest)) && !skip?.includes(c.id));
   if (!selected.length) throw new UsageError(`No check left to run: --only ${(only ?? []).join(',') || '(all)'} --skip ${(skip ?? []).join(',')}`);
   return selected;
 }
@@ -77,6 +81,8 @@ function envList(env: Record<string, string> | undefined): string[] {
 
 export interface AuditDependencies {
   docker?: DockerPort;
+  /** How long a perturbing probe's container waits for the shared one before it starts anyway (tests shorten it). */
+  perturbingHeadStartMs?: number;
 }
 
 /** The image's first EXPOSEd TCP port, e.g. "3000/tcp" → 3000. */
@@ -140,12 +146,19 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const settings = resolveSettings(options);
   const badWaivers = waiverProblems(options.waivers, 'waivers');
   if (badWaivers.length) throw new UsageError(`Bad waiver: ${badWaivers[0]}`, badWaivers.slice(1));
-  const checks = selectChecks(options.only, options.skip, settings.deep);
   // Checked with the other options by resolveSettings.
   const buildTimeoutMs = options.buildTimeout === undefined ? undefined : parseDuration(options.buildTimeout);
   const spec = typeof target === 'string' ? parseTarget(target, { ...options, buildTimeoutMs }) : target;
+  // --manifest: the container Kubernetes would run (exit 2 now for a bad file or an ambiguous choice).
+  const manifest = resolveManifest(options, spec);
+  if (manifest) Object.assign(settings, manifestSettings(manifest, options), { manifest });
+  const checks = selectChecks(options.only, options.skip, settings.deep, manifest !== undefined);
   await feedInputs(redactor, options, spec);
-  const docker = deps.docker ?? new DockerodePort();
+  // The manifest's env values are as sensitive as --env.
+  if (manifest) redactor.addAll(envSecrets(manifest.run.env));
+  if (manifest) options.onNotice?.(`running ${manifest.container.name} of ${manifest.kind}/${manifest.workload} as the manifest says: ${manifest.taken.join('; ') || 'nothing to change'}${manifest.notReproducible.length ? ` (not reproducible: ${manifest.notReproducible.join('; ')})` : ''}`);
+  // As the docker CLI picks it: DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket.
+  const docker = deps.docker ?? currentEnginePort();
   const needs = new Set<Need>(checks.flatMap((c) => c.needs));
   const phaseMs: Partial<Record<Need | 'observe', number>> = {};
   const timed = async <T>(need: Need | 'observe', work: () => Promise<T>): Promise<T> => {
@@ -166,7 +179,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   pinged.catch(() => undefined);
   if (spec.kind === 'context') await pinged;
   // Containers of audits whose process is gone (SIGKILL, a daemon restart) are removed on the way.
-  const reaped = pinged.then(() => reapAbandoned(docker)).catch(() => 0);
+  const reaped = pinged.then(() => reapAbandoned(docker, { signal })).catch(() => 0);
   const runsContainer = needs.has('lifecycle') || needs.has('runtime');
   const daemonInfo: Promise<DaemonInfo | undefined> = runsContainer ? pinged.then(() => docker.info()).catch(() => undefined) : Promise.resolve(undefined);
   options.onStatus?.(spec.kind === 'context' ? `building ${spec.dir}` : `inspecting ${spec.ref}`);
@@ -182,6 +195,9 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   let files: FileFacts | undefined;
   let lifecycle: LifecycleObservation | undefined;
   let lifecycleSkipped: string | undefined;
+  /** The lifecycles of the containers of the checks whose probe perturbs, and how long each took. */
+  const isolated = new Map<CheckId, LifecycleObservation>();
+  const isolatedMs = new Map<CheckId, number>();
   let daemon: DaemonInfo | undefined;
   const observed = new Map<CheckId, unknown>();
   const observeErrors = new Map<CheckId, string>();
@@ -210,52 +226,81 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     // The files container for reads: the file facts and every observer that reads files (the image
     // export of `secrets` does not use it, so it does not wait).
     const filesContainerForReads = filesContainer && (() => appStarted.then(() => filesContainer));
-    const runLifecycle = async (): Promise<LifecycleObservation | undefined> => {
-      try {
-        return await startAndObserve();
-      } finally {
-        appStartCalled();
-      }
-    };
-    const startAndObserve = async (): Promise<LifecycleObservation | undefined> => {
-      if (!runsContainer) return undefined;
-      if (!config.entrypoint.length && !config.cmd.length) {
-        lifecycleSkipped = 'the image has no CMD or ENTRYPOINT: there is nothing to run';
-        return undefined;
-      }
-      // The daemon's nature matters only once the app is up: it is not waited for before the create.
-      const runtimeUnavailable = daemonInfo.then((info) =>
-        info?.userns || info?.rootless ? `the daemon runs ${info.userns ? 'with user namespaces' : 'rootless'}: uids seen from the host are not the container's` : undefined,
-      );
+    // Probes that perturb the app they run on (connections of their own, a frozen app, their own stop
+    // signal) each get a container of their own, created like the shared one and started once the shared
+    // one has exited (or after a head start, for an app slow to come up), so the shared lifecycle is the
+    // one an audit without them sees (docs/design.md, "How probes are isolated"). The check declares it
+    // (`probe.perturbs`); nothing here names a check.
+    const perturbing = checks.filter((c) => c.probe?.perturbs);
+    const shared = checks.filter((c) => !c.probe?.perturbs);
+    const sharedNeeds = new Set<Need>(shared.flatMap((c) => c.needs));
+    if (runsContainer && !config.entrypoint.length && !config.cmd.length && !settings.manifest?.run.entrypoint?.length && !settings.manifest?.run.cmd?.length) lifecycleSkipped = 'the image has no CMD or ENTRYPOINT: there is nothing to run';
+    // The daemon's nature matters only once the app is up: it is not waited for before the create.
+    const runtimeUnavailable = daemonInfo.then((info) =>
+      info?.userns || info?.rootless ? `the daemon runs ${info.userns ? 'with user namespaces' : 'rootless'}: uids seen from the host are not the container's` : undefined,
+    );
+    /** A container of the image, created with the audit's options and labels, observed from start to exit with these checks' probes. */
+    const observeContainer = async (probing: Check[], runtime: boolean, onStatus: ((line: string) => void) | undefined): Promise<LifecycleObservation> => {
       const healthcheck = config.healthcheck;
       const containerId = await docker.createContainer({
         image: basics.image.id,
-        env: envList(options.env),
+        env: envList({ ...settings.manifest?.run.env, ...options.env }),
         labels: reaper.labels,
+        ...(settings.manifest ? manifestContainerOptions(settings.manifest) : {}),
         healthcheck: healthcheck && auditHealthOverride(healthcheck),
         memoryBytes: settings.memoryBytes,
         pidsLimit: settings.pidsLimit,
         network: settings.network,
       });
       reaper.track(containerId);
-      const probes = checks.filter((c) => c.probe).map((c) => ({ id: c.id, probe: c.probe! }));
-      return timed('lifecycle', () =>
-        observeLifecycle(docker, {
-          containerId,
-          basics,
-          stopSignal: config.stopSignal,
-          healthcheck,
-          shutdownBudgetMs: settings.shutdownBudgetMs,
-          healthTimeoutMs: settings.healthTimeoutMs,
-          runtime: needs.has('runtime'),
-          runtimeUnavailable,
-          probes,
-          probeSettings: { shutdownBudgetMs: settings.shutdownBudgetMs, port: settings.port ?? exposedTcpPort(config.exposedPorts), drainPath: settings.drainPath },
-          signal: work,
-          clock,
-          onStatus: options.onStatus,
-          helpers: { labels: reaper.labels, track: (id) => reaper.track(id) },
-          onStarted: appStartCalled,
+      return observeLifecycle(docker, {
+        containerId,
+        basics,
+        stopSignal: config.stopSignal,
+        healthcheck,
+        shutdownBudgetMs: settings.shutdownBudgetMs,
+        healthTimeoutMs: settings.healthTimeoutMs,
+        runtime,
+        runtimeUnavailable,
+        probes: probing.filter((c) => c.probe).map((c) => ({ id: c.id, probe: c.probe! })),
+        probeSettings: { shutdownBudgetMs: settings.shutdownBudgetMs, port: settings.port ?? exposedTcpPort(config.exposedPorts), drainPath: settings.drainPath, manifest: settings.manifest, deep: settings.deep },
+        signal: work,
+        clock,
+        onStatus,
+        helpers: { labels: reaper.labels, track: (id) => reaper.track(id) },
+        // The first container started lets the file reads go.
+        onStarted: appStartCalled,
+      });
+    };
+    let sharedEnded: () => void = () => undefined;
+    const sharedDone = new Promise<void>((resolve) => (sharedEnded = resolve));
+    const runLifecycle = async (): Promise<LifecycleObservation | undefined> => {
+      try {
+        if (lifecycleSkipped || !(sharedNeeds.has('lifecycle') || sharedNeeds.has('runtime'))) return undefined;
+        return await timed('lifecycle', () => observeContainer(shared, sharedNeeds.has('runtime'), options.onStatus));
+      } finally {
+        sharedEnded();
+      }
+    };
+    // A perturbing probe's container that cannot be observed is that check's `error`, not the audit's.
+    const runIsolated = async () => {
+      if (!perturbing.length || lifecycleSkipped) return;
+      const headStart = new AbortController();
+      await Promise.race([sharedDone, sleep(deps.perturbingHeadStartMs ?? PERTURBING_HEAD_START_MS, AbortSignal.any([work, headStart.signal])).catch(() => undefined)]);
+      headStart.abort();
+      if (work.aborted) throw work.reason;
+      await Promise.all(
+        perturbing.map(async (check) => {
+          const began = clock.now();
+          try {
+            const onStatus = options.onStatus && ((line: string) => options.onStatus!(`${check.id}'s container: ${line}`));
+            isolated.set(check.id, await observeContainer([check], check.needs.includes('runtime'), onStatus));
+          } catch (err) {
+            if (work.aborted) throw err;
+            observeErrors.set(check.id, `its own container could not be observed: ${(err as Error).message}`);
+          } finally {
+            isolatedMs.set(check.id, Math.round(clock.now() - began));
+          }
         }),
       );
     };
@@ -302,17 +347,25 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
         sibling.abort(err);
         throw err;
       });
-    [files, lifecycle] = await Promise.all([guard(gatherFiles()), guard(runLifecycle()), guard(runObservers())]).then(([f, l]) => [f, l] as const);
-    if (lifecycle) daemon = await daemonInfo;
+    const lifecycles = [guard(runLifecycle()), guard(runIsolated())] as const;
+    // File reads go once a container started, or once no container will.
+    void Promise.allSettled(lifecycles).then(appStartCalled);
+    [files, lifecycle] = await Promise.all([guard(gatherFiles()), lifecycles[0], guard(runObservers()), lifecycles[1]]).then(([f, l]) => [f, l] as const);
+    if (lifecycle || isolated.size) daemon = await daemonInfo;
   } finally {
-    await reaper.release();
-    await reaped;
+    // The sweep of abandoned containers runs once more at the end: a killed auditor's create that was
+    // still in flight at the first sweep has landed by now (each sweep also holds while one is listed).
+    await Promise.all([reaper.release(), reaped.then(() => reapAbandoned(docker, { signal })).catch(() => 0)]);
   }
   throwIfAborted();
   if (reaper.kept.length) options.onNotice?.(`kept container(s): ${reaper.kept.join(', ')}`);
 
   // The app's logs are redacted before any check quotes (and cuts) a line of them.
   if (lifecycle) lifecycle = { ...lifecycle, logs: lifecycle.logs.map((line) => redactor.redact(line)) };
+  for (const [id, life] of isolated) isolated.set(id, { ...life, logs: life.logs.map((line) => redactor.redact(line)) });
+  // A check whose probe perturbs judges the container it ran on, and its observation took that long.
+  const ownLifecycle = (check: Check) => (check.probe?.perturbs ? { lifecycle: isolated.get(check.id) } : {});
+  const ownPhases = (check: Check) => (check.probe?.perturbs ? { ...phaseMs, lifecycle: isolatedMs.get(check.id) } : phaseMs);
   const input: Omit<CheckInput, 'observed'> = {
     basics,
     files,
@@ -323,9 +376,9 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const stage = resolved.contextDir && resolved.dockerfile ? await stageFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
   const results = applyWaivers(
     checks.map((check) => {
-      const { secrets, ...result } = runCheck(check, { ...input, observed: observed.get(check.id) }, phaseMs, lifecycleSkipped, observeErrors.get(check.id));
+      const { secrets, ...result } = runCheck(check, { ...input, ...ownLifecycle(check), observed: observed.get(check.id) }, ownPhases(check), lifecycleSkipped, observeErrors.get(check.id));
       redactor.addAll(secrets ?? []);
-      const location = stage && check.locate ? check.locate(stage, basics) ?? stage.from : undefined;
+      const location = result.location ?? (stage && check.locate ? check.locate(stage, basics) ?? stage.from : undefined);
       return location ? { ...result, location } : result;
     }),
     options.waivers,
@@ -339,9 +392,10 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     summary: summarise(results),
     durationMs: Math.round(clock.now() - began),
     observed: {
-      timeline: lifecycle?.timeline ?? [],
+      timeline: (lifecycle ?? isolated.values().next().value)?.timeline ?? [],
       layers: basics.history.map((l) => ({ createdBy: l.createdBy, sizeBytes: l.sizeBytes })),
       limits: { sizeBudgetBytes: settings.sizeBudgetBytes, shutdownBudgetMs: settings.shutdownBudgetMs, healthTimeoutMs: settings.healthTimeoutMs, memoryBytes: settings.memoryBytes, pidsLimit: settings.pidsLimit, network: settings.network },
+      ...(settings.manifest ? { manifest: manifestSummary(settings.manifest) } : {}),
     },
   };
 }

@@ -27,7 +27,7 @@ export interface CheckResult {
 }
 
 export interface SourceLocation {
-  /** The Dockerfile's path relative to the build context, e.g. "Dockerfile". */
+  /** The Dockerfile's path relative to the build context, e.g. "Dockerfile" (or the manifest's path, for a finding about the manifest). */
   file: string;
   /** 1-based line of the instruction. */
   line: number;
@@ -57,6 +57,8 @@ export interface AuditReport {
     /** Image history, newest first, as the daemon lists it. */
     layers: Array<{ createdBy: string; sizeBytes: number }>;
     limits: { sizeBudgetBytes: number; shutdownBudgetMs: number; healthTimeoutMs: number; memoryBytes: number; pidsLimit: number; network: string };
+    /** The Kubernetes manifest the audited container ran as: which container, what was taken from it, what plain Docker cannot reproduce. */
+    manifest?: { file: string; workload: string; container: string; taken: string[]; notReproducible: string[] };
   };
 }
 
@@ -112,6 +114,10 @@ export interface AuditOptions {
   drainPath?: string;
   /** Also run the costly probes (see the README). */
   deep?: boolean;
+  /** Kubernetes manifests (multi-document YAML): the audited container runs as the chosen container says, and the k8s-* checks judge it. */
+  manifest?: string[];
+  /** The manifest container to audit (default: the one whose image is the audited one, or the only one). */
+  container?: string;
   /**
    * The redactor that masks every secret the audit learns (--env, build args, the Dockerfile's and the
    * image's secret-looking ENV/ARG, what the secrets check finds). Pass your own to guard your own

@@ -13,7 +13,12 @@ import { secrets } from './secrets.js';
 import { enginesNode } from './engines-node.js';
 import { nodeEnv } from './node-env.js';
 import { layerCache } from './layer-cache.js';
+import { k8sRunAsNonRoot } from './k8s-run-as-non-root.js';
+import { k8sGracePeriod } from './k8s-grace-period.js';
+import { readOnlyRootfs } from './read-only-rootfs.js';
+import { memoryHeadroom } from './memory-headroom.js';
+import { k8sProbes } from './k8s-probes.js';
 
-export const CHECKS: readonly Check[] = [nonRootUser, initPid1, sigtermShutdown, healthcheck, noDevDependencies, sizeBudget, zombieReaping, healthDetectsHang, gracefulDrain, secrets, enginesNode, nodeEnv, layerCache];
+export const CHECKS: readonly Check[] = [nonRootUser, initPid1, sigtermShutdown, healthcheck, noDevDependencies, sizeBudget, zombieReaping, healthDetectsHang, gracefulDrain, secrets, enginesNode, nodeEnv, layerCache, k8sRunAsNonRoot, k8sGracePeriod, k8sProbes, readOnlyRootfs, memoryHeadroom];
 
 export const CHECK_IDS = CHECKS.map((c) => c.id);

@@ -6,6 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
 import { parseAssignments } from '../config/env-file.js';
@@ -16,7 +17,10 @@ import type { GateReport } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
 import { FORMATS, render, type Format, type Subject } from '../report/render.js';
 import { sanitizeForTerminal } from '../report/sanitize.js';
+import { nodeEnvFileNotice } from './node-env-file.js';
 import { createOutlets, describeWriteError, type Outlets } from './outlets.js';
+import { enginePortFor } from './engine-select.js';
+import { fleetCommand } from './fleet.js';
 import type { AuditOptions, AuditReport, CheckId } from '../types.js';
 import { parseDuration, parseSize } from '../units.js';
 
@@ -34,7 +38,7 @@ const collect = (value: string, previous: string[] = []) => [...previous, value]
 const list = (value: string, previous: string[] = []) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 
 /** The flag of each option, to name it in messages. */
-const FLAG_OF: Partial<Record<keyof AuditOptions, string>> = {
+export const FLAG_OF: Partial<Record<keyof AuditOptions, string>> = {
   only: '--only',
   skip: '--skip',
   sizeBudget: '--size-budget',
@@ -50,11 +54,13 @@ const FLAG_OF: Partial<Record<keyof AuditOptions, string>> = {
   port: '--port',
   drainPath: '--drain-path',
   deep: '--deep',
+  manifest: '--manifest',
+  container: '--container',
 };
 
 /** The flags the audit and the gate share. Defaults live in audit() and the config, not here, so a
  * flag given on the command line is exactly one whose value is set. */
-function withAuditFlags(command: Command): Command {
+export function withAuditFlags(command: Command): Command {
   return command
     .addOption(new Option('--format <format>', 'report format on stdout (default: tty)').choices([...FORMATS]))
     .option('-o, --output <file>', 'write the --format report to a file instead of stdout')
@@ -78,13 +84,16 @@ function withAuditFlags(command: Command): Command {
     .option('--port <n>', "the app's TCP port (default: the image's first EXPOSEd TCP port)")
     .option('--drain-path <path>', 'request path of the graceful-drain probe (default: /)')
     .option('--deep', 'also run the costly probes')
+    .option('--manifest <file>', 'Kubernetes manifest (multi-document YAML): run the container as it says and judge it against it (repeatable)', collect)
+    .option('--container <name>', "the manifest's container to audit (default: the one whose image is the target, or the only one)")
     .option('--keep', 'leave the audit containers in place for debugging')
+    .option('--context <name>', 'docker context to audit on (default: DOCKER_HOST, else DOCKER_CONTEXT, else the current context)')
     .option('--no-color', 'plain output')
     .showHelpAfterError()
     .exitOverride();
 }
 
-interface Output {
+export interface Output {
   format: Format;
   /** undefined: stdout. */
   file?: string;
@@ -99,7 +108,7 @@ interface Invocation {
   color: boolean;
 }
 
-function outputsFrom(o: Record<string, unknown>): Output[] {
+export function outputsFrom(o: Record<string, unknown>): Output[] {
   const outputs: Output[] = [{ format: (o.format as Format | undefined) ?? 'tty', file: o.output as string | undefined, flag: '--output' }];
   for (const spec of (o.report as string[] | undefined) ?? []) {
     const [format, file] = [spec.slice(0, spec.indexOf('=')), spec.slice(spec.indexOf('=') + 1)];
@@ -142,17 +151,69 @@ function unwritable(file: string): string | undefined {
   return undefined;
 }
 
-/** Every report file can be written, and no two reports go to the same file: checked before the audit. */
-function prepareOutputs(outputs: Output[]): void {
+/**
+ * Where writing `file` lands when it does not exist yet: symlinks followed as open(2) follows them (a
+ * dangling one names the file that will be created), folders by their real path. A folder still to be
+ * created ends the walk there.
+ */
+function landingPath(file: string): string {
+  let current = path.resolve(file);
+  for (let hops = 0; hops < 40; hops++) {
+    let dir: string;
+    try {
+      dir = realpathSync(path.dirname(current));
+    } catch {
+      return current;
+    }
+    const at = path.join(dir, path.basename(current));
+    if (!lstatSync(at, { throwIfNoEntry: false })?.isSymbolicLink()) return at;
+    current = path.resolve(dir, readlinkSync(at));
+  }
+  throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
+/** What tells the file a path writes to: its inode when it exists (symlinks and hard links alike), else where it will land. */
+function fileIdentity(file: string): { key: string; shown: string } {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (stat) {
+    let shown = file;
+    try {
+      shown = realpathSync(file);
+    } catch {
+      // e.g. /dev/stdout on a pipe: the inode still tells.
+    }
+    return { key: `inode ${stat.dev}:${stat.ino}`, shown };
+  }
+  const landing = landingPath(file);
+  return { key: `path ${landing}`, shown: landing };
+}
+
+/**
+ * Every report file can be written, and no two reports go to the same file — whatever path leads there
+ * (a symlink, a symlinked folder, a hard link): checked before the audit. A path that is a dangling
+ * symlink is written through, as the shell's `>` does: the file it names is created (and its folders).
+ */
+export function prepareOutputs(outputs: Output[]): void {
   const seen = new Map<string, string>();
   for (const { file, flag } of outputs) {
     if (!file) continue;
     const named = `${flag}${flag.endsWith('=') ? '' : ' '}${file}`;
     const absolute = path.resolve(file);
-    if (seen.has(absolute)) throw new UsageError(`Cannot write ${named}: ${seen.get(absolute)} writes the same file`);
-    seen.set(absolute, named);
-    const problem = unwritable(absolute);
-    if (problem) throw new UsageError(`Cannot write ${named}: ${problem}`);
+    let identity: { key: string; shown: string };
+    try {
+      // A dangling symlink: what must be writable is the file it names.
+      const problem = unwritable(statSync(absolute, { throwIfNoEntry: false }) ? absolute : landingPath(absolute));
+      if (problem) throw new UsageError(`Cannot write ${named}: ${problem}`);
+      // Its folders exist now: where it lands is known exactly.
+      identity = fileIdentity(absolute);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      const loop = (err as NodeJS.ErrnoException).code === 'ELOOP';
+      throw new UsageError(`Cannot write ${named}: ${loop ? 'too many levels of symbolic links (ELOOP)' : describeWriteError(err)}`);
+    }
+    const earlier = seen.get(identity.key);
+    if (earlier) throw new UsageError(`Cannot write ${named}: ${earlier} writes the same file (${identity.shown})`);
+    seen.set(identity.key, named);
   }
 }
 
@@ -178,6 +239,8 @@ function resolveInvocation(command: Command, target: string): Invocation {
       port: o.port,
       drainPath: o.drainPath,
       deep: o.deep,
+      manifest: o.manifest,
+      container: o.container,
       buildArgs: parseAssignments(o.buildArg, '--build-arg'),
       env: parseAssignments(o.env, '--env'),
       ...(o.keep === true && { keep: true }),
@@ -187,8 +250,17 @@ function resolveInvocation(command: Command, target: string): Invocation {
     nameOf: (key) => FLAG_OF[key] ?? key,
   });
   prepareOutputs(outputs);
-  const color = o.color !== false && !process.env.NO_COLOR && process.stdout.isTTY === true;
+  const color = colorWanted({ flag: o.color !== false, env: process.env, isTTY: process.stdout.isTTY === true });
   return { options, gate: config?.gate, outputs, color };
+}
+
+/**
+ * Colour in the terminal report: only on a terminal, and not when the user said no (--no-color; NO_COLOR
+ * set to anything but "", as no-color.org asks) or the terminal cannot show it (TERM=dumb). FORCE_COLOR is
+ * not read: what is not a terminal (a pipe, a file, CI logs) gets no escape codes.
+ */
+export function colorWanted({ flag, env, isTTY }: { flag: boolean; env: NodeJS.ProcessEnv; isTTY: boolean }): boolean {
+  return flag && isTTY && !env.NO_COLOR && env.TERM !== 'dumb';
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -298,13 +370,13 @@ function interruptible(out: Outlets, shown: Progress) {
 }
 
 /** What a command needs from the run: the progress display and the interrupt signal. */
-interface RunContext {
+export interface RunContext {
   out: Outlets;
   shown: Progress;
   signal: AbortSignal;
 }
 
-function parse(command: Command, argv: string[], out: Outlets): number | undefined {
+export function parse(command: Command, argv: string[], out: Outlets): number | undefined {
   // Commander's help and errors leave through the outlets too (an error quotes the arguments).
   command.configureOutput({ writeOut: (text) => out.stdout(text), writeErr: (text) => out.stderr(text) });
   try {
@@ -324,7 +396,7 @@ function throwIfInterrupted(signal: AbortSignal): void {
 async function auditCommand(args: string[], { out, shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
     new Command('image-audit')
-      .description('Prove, by running it, that a Node.js container image is production-ready.\nAlso: image-audit gate --help')
+      .description('Prove, by running it, that a Node.js container image is production-ready.\nAlso: image-audit gate --help, image-audit fleet --help, image-audit merge --help')
       .argument('<target>', 'a build context directory, or an image reference already in the daemon')
       .version(pkg.version, '-V, --version'),
   );
@@ -332,7 +404,8 @@ async function auditCommand(args: string[], { out, shown, signal }: RunContext):
   if (early !== undefined) return early;
   const target = command.args[0];
   const run = resolveInvocation(command, target);
-  const report = await audit(target, { ...run.options, ...shown.callbacks, signal, redactor: out.redactor }).finally(shown.clear);
+  const docker = enginePortFor(command.opts().context, shown.callbacks.onNotice);
+  const report = await audit(target, { ...run.options, ...shown.callbacks, signal, redactor: out.redactor }, { docker }).finally(shown.clear);
   throwIfInterrupted(signal);
   const code = exitCodeFor(report);
   writeOutputs(out, { kind: 'audit', report }, run.outputs, run.color, code);
@@ -398,7 +471,7 @@ async function gateCommand(args: string[], { out, shown, signal }: RunContext): 
     redactor: out.redactor,
     baseline: o.baseline ?? run.gate?.baseline,
     thresholds: { ...run.gate, ...thresholds },
-  }).finally(shown.clear);
+  }, { docker: enginePortFor(o.context, shown.callbacks.onNotice) }).finally(shown.clear);
   throwIfInterrupted(signal);
   const code = gateExitCode(report);
   writeOutputs(out, { kind: 'gate', report }, run.outputs, run.color, code);
@@ -425,11 +498,17 @@ function explain(out: Outlets, err: unknown): number {
 export async function runCli(argv: string[]): Promise<void> {
   const args = argv.slice(2);
   const out = createOutlets();
+  const notice = nodeEnvFileNotice(args);
+  if (notice) out.stderr(`image-audit: ${notice}\n`);
   const shown = progress(out);
   const interrupt = interruptible(out, shown);
   const context: RunContext = { out, shown, signal: interrupt.signal };
   try {
-    process.exitCode = await (args[0] === 'gate' ? gateCommand(args.slice(1), context) : auditCommand(args, context));
+    process.exitCode = await (args[0] === 'gate'
+      ? gateCommand(args.slice(1), context)
+      : args[0] === 'fleet' || args[0] === 'merge'
+        ? fleetCommand(args[0], args.slice(1), context)
+        : auditCommand(args, context));
     const stdoutFailure = out.stdoutFailure();
     if (stdoutFailure) throw stdoutFailure;
   } catch (err) {

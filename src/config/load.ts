@@ -37,9 +37,12 @@ export type RawConfig = Pick<
   | 'port'
   | 'drainPath'
   | 'deep'
+  | 'container'
   | 'waivers'
 > & {
   envFile?: string;
+  /** Kubernetes manifest files, relative to the config file's folder. */
+  manifest?: string | string[];
   gate?: Partial<Record<keyof GateThresholds, string | number>>;
 };
 
@@ -139,6 +142,8 @@ export function parseConfig(raw: unknown, file: string, baseDir: string): Loaded
     port: config.port,
     drainPath: config.drainPath,
     deep: config.deep,
+    manifest: config.manifest === undefined ? undefined : (Array.isArray(config.manifest) ? config.manifest : [config.manifest]).map((f) => path.resolve(baseDir, f)),
+    container: config.container,
   };
   for (const key of Object.keys(options) as Array<keyof AuditOptions>) if (options[key] === undefined) delete options[key];
   return { file, options, gate };

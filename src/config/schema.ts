@@ -43,6 +43,11 @@ export const configSchema = {
     port: { type: 'integer', minimum: 1, maximum: 65535 },
     drainPath: { type: 'string', pattern: DRAIN_PATH_PATTERN, description: "request path of the drain probe, e.g. '/'" },
     deep: { type: 'boolean' },
+    manifest: {
+      oneOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 }],
+      description: 'Kubernetes manifest file(s), relative to this file: the audited container runs as the chosen container says',
+    },
+    container: { type: 'string', minLength: 1, description: "the manifest's container to audit" },
     waivers: {
       type: 'array',
       items: {

@@ -1,14 +1,18 @@
 // The Docker port implemented with dockerode: the only module that imports it.
 import Docker from 'dockerode';
 import path, { posix as pathPosix } from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { pipeline as pipeStreams, Transform, Writable, type Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
-import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../errors.js';
+import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFoundError, NotADockerDaemonError } from '../errors.js';
 import { withinMs } from '../wait.js';
 import { pipeline } from 'node:stream/promises';
 import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
 import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit-session.js';
 import { demuxLogs, frameReader } from './logs.js';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { Agent as HttpsAgent } from 'node:https';
+import { describeEngine, modemOptions, selectEngine, type Engine } from './engine.js';
 import type {
   CallOptions,
   ContainerEvent,
@@ -23,6 +27,8 @@ import type {
   ImageInfo,
   LayerHistory,
   PathStat,
+  FilesystemChange,
+  MemoryStats,
   ProcessRow,
 } from './port.js';
 
@@ -30,10 +36,85 @@ import type {
 const CALL_BOUND_MS = 30_000;
 const PING_BOUND_MS = 8_000;
 
+export interface DockerodePortOptions {
+  /**
+   * How long the build path waits for a sign of life from the daemon: the BuildKit session switched to
+   * h2c, the build request answered (its response headers), the classic builder reading the context and
+   * answering once it has it all. Default CALL_BOUND_MS. Once the build's answer began there is no such
+   * bound (a step may print nothing for long): only the build timeout.
+   */
+  answerBoundMs?: number;
+}
+
 type DockerodeError = Error & { statusCode?: number; code?: string; json?: { message?: string } | string };
 
+interface PingAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** The engine the calls in progress talk to, for messages: set by the port of an engine (enginePort), so
+ * several engines in one process (a fleet) each name their own. */
+const engineInUse = new AsyncLocalStorage<Engine>();
+
 function daemonAddress(): string {
+  const engine = engineInUse.getStore();
+  if (engine) return engine.source === 'default' || engine.source === 'DOCKER_HOST' || engine.name === engine.host ? engine.host : `${engine.host} (${engine.name})`;
   return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+/** The address as the user set it: "DOCKER_HOST=tcp://…", "context second (unix:///…)", or the default socket. */
+function daemonSetting(): string {
+  const engine = engineInUse.getStore();
+  if (engine) return engine.source === 'default' ? engine.host : describeEngine(engine);
+  return process.env.DOCKER_HOST ? `DOCKER_HOST=${process.env.DOCKER_HOST}` : 'unix:///var/run/docker.sock';
+}
+
+/** Every HTTP status is an answer to read (docker-modem rejects the ones a statusCodes map does not hold). */
+const ANY_STATUS = new Proxy({}, { get: () => true });
+
+/** A short, single-line, printable excerpt of what a server said. */
+function excerpt(text: string, maxChars = 80): string {
+  // eslint-disable-next-line no-control-regex
+  const line = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  return line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
+}
+
+/**
+ * Aborts its signal when `ms` pass without a kick: a request that must show signs of life (a session
+ * opened, a response begun, the context read) ends at the bound instead of at the build timeout.
+ */
+class Watchdog {
+  private readonly controller = new AbortController();
+  private timer: NodeJS.Timeout | undefined;
+  /** What was awaited when it fired. */
+  fired: string | undefined;
+  constructor(
+    private readonly ms: number,
+    /** What is awaited now, for the message ("opening the BuildKit session (POST /session)"). */
+    public awaiting: string,
+  ) {
+    this.kick();
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  kick(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.fired = this.awaiting;
+      this.controller.abort(new Error(`no answer within ${this.ms} ms while ${this.awaiting}`));
+    }, this.ms);
+  }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
+  error(): DaemonUnreachableError {
+    return new DaemonUnreachableError(`Docker daemon at ${daemonAddress()} did not answer within ${this.ms / 1000} s while ${this.fired}`, [
+      'It answered the ping, then stopped answering: check the daemon, or whatever DOCKER_HOST points at.',
+    ]);
+  }
 }
 
 function apiMessage(err: DockerodeError): string {
@@ -99,20 +180,27 @@ async function drain(stream: Readable): Promise<Buffer> {
 
 export class DockerodePort implements DockerPort {
   private readonly docker: Docker;
+  private readonly answerBoundMs: number;
 
-  constructor(docker = new Docker()) {
+  constructor(docker = new Docker(), options: DockerodePortOptions = {}) {
     // With no options dockerode reads DOCKER_HOST, DOCKER_TLS_VERIFY and DOCKER_CERT_PATH itself.
     this.docker = docker;
+    this.answerBoundMs = options.answerBoundMs ?? CALL_BOUND_MS;
   }
 
+  /**
+   * Is a Docker (or Podman) API answering? Docker answers GET /_ping with "OK" and an Api-Version header
+   * (Podman too); anything else that answers over HTTP (a web server, a proxy's error page) is not one,
+   * and is said to be so here, before a build or an inspect misreads its answers.
+   */
   async ping(): Promise<void> {
     // The request itself is aborted at the bound, so a silent daemon leaves no socket open behind us.
     const bound = AbortSignal.timeout(PING_BOUND_MS);
     const noAnswer = () =>
       new DaemonUnreachableError(`Docker daemon unreachable at ${daemonAddress()}: no answer within ${PING_BOUND_MS / 1000} s`);
-    let answered: { value: unknown } | undefined;
+    let answered: { value: PingAnswer } | undefined;
     try {
-      answered = await withinMs((this.docker.ping as (options: object) => Promise<unknown>)({ abortSignal: bound }), PING_BOUND_MS + 100);
+      answered = await withinMs(this.pingAnswer(bound), PING_BOUND_MS + 100);
     } catch (err) {
       if (bound.aborted) throw noAnswer();
       const e = err as DockerodeError;
@@ -121,17 +209,55 @@ export class DockerodePort implements DockerPort {
       ]);
     }
     if (!answered) throw noAnswer();
+    const { status, headers, body } = answered.value;
+    const apiVersion = headers['api-version'];
+    if (status === 200 && body.trim() === 'OK' && apiVersion) return;
+    if (apiVersion) {
+      throw new DaemonUnreachableError(`Docker daemon at ${daemonAddress()} answered the ping with HTTP ${status}: ${excerpt(body) || '(no message)'}`);
+    }
+    throw new NotADockerDaemonError(
+      `${daemonSetting()} does not answer as a Docker daemon: GET /_ping answered HTTP ${status} "${excerpt(body)}" (a Docker daemon answers "OK" with an Api-Version header)`,
+      ['Point DOCKER_HOST at a Docker (or Podman) API endpoint, e.g. unix:///var/run/docker.sock or tcp://host:2375, or unset it.'],
+    );
+  }
+
+  /** GET /_ping through the modem (so TLS and ssh DOCKER_HOSTs work as for every call): status, headers, the first KiB of the body. */
+  private pingAnswer(signal: AbortSignal): Promise<PingAnswer> {
+    return new Promise((resolve, reject) =>
+      (this.docker.modem as unknown as SessionModem).dial(
+        { path: '/_ping', method: 'GET', isStream: true, statusCodes: ANY_STATUS, abortSignal: signal },
+        (err, data) => {
+          if (err) return reject(err);
+          const res = data as IncomingMessage;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const done = () => {
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+            // Whatever more it sends is not read.
+            res.destroy();
+          };
+          res.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            size += chunk.length;
+            if (size >= 1024) done();
+          });
+          res.once('end', done);
+          res.once('error', reject);
+        },
+      ),
+    );
   }
 
   async info(): Promise<DaemonInfo> {
     const [info, version] = await Promise.all([
-      bounded(this.docker.info() as Promise<{ SecurityOptions?: string[]; ServerVersion?: string }>, 'reading the daemon info'),
+      bounded(this.docker.info() as Promise<{ SecurityOptions?: string[]; ServerVersion?: string; NCPU?: number }>, 'reading the daemon info'),
       bounded(this.docker.version() as Promise<{ Components?: Array<{ Name: string }> }>, 'reading the daemon version'),
     ]);
     const securityOptions = info.SecurityOptions ?? [];
     const has = (name: string) => securityOptions.some((o) => o.split(',').includes(`name=${name}`));
     const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
-    return { serverVersion: info.ServerVersion ?? '', securityOptions, userns: has('userns'), rootless: has('rootless'), engine: podman ? 'podman' : 'docker' };
+    const cpus = typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : undefined;
+    return { serverVersion: info.ServerVersion ?? '', securityOptions, userns: has('userns'), rootless: has('rootless'), engine: podman ? 'podman' : 'docker', ...(cpus && { cpus }) };
   }
 
   /**
@@ -158,6 +284,31 @@ export class DockerodePort implements DockerPort {
     const abortSignal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
     let session: BuildKitSession | undefined;
     let outcome: Awaited<ReturnType<typeof parseBuildStream>>;
+    // Each request until the build's answer begins must show signs of life within the bound: a daemon
+    // that answers the ping and then nothing (or a stuck proxy) ends there, not at the build timeout.
+    let watch: Watchdog | undefined;
+    const watched = async <T>(awaiting: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+      const dog = (watch = new Watchdog(this.answerBoundMs, awaiting));
+      const pending = call(AbortSignal.any([abortSignal, dog.signal]));
+      // Given up on, not only aborted (a call that ignores its signal still ends here); what it may still
+      // bring (a session, a stream) is closed.
+      const givenUp = new Promise<never>((_, reject) => dog.signal.addEventListener('abort', () => reject(dog.signal.reason), { once: true }));
+      givenUp.catch(() => undefined);
+      pending.then(
+        (late) => {
+          if (!dog.fired) return;
+          const value = late as { close?: () => void; destroy?: () => void } | undefined;
+          if (typeof value?.close === 'function') value.close();
+          else if (typeof value?.destroy === 'function') value.destroy();
+        },
+        () => undefined,
+      );
+      try {
+        return await Promise.race([pending, givenUp]);
+      } finally {
+        dog.stop();
+      }
+    };
     try {
       abortSignal.throwIfAborted();
       let stream: Readable;
@@ -165,23 +316,40 @@ export class DockerodePort implements DockerPort {
         // As the docker CLI: BuildKit reads the context folder and the Dockerfile's folder through a
         // session of ours, and applies .dockerignore itself. The build request has no body.
         const dockerfileDir = pathPosix.dirname(request.dockerfile);
-        session = await openBuildKitSession(this.docker.modem as unknown as SessionModem, {
-          dirs: [
-            { name: 'context', dir: request.contextDir, resetOwner: true },
-            { name: 'dockerfile', dir: path.join(request.contextDir, dockerfileDir) },
-          ],
-          signal: abortSignal,
-        });
-        stream = await this.dialBuild(
-          { ...options, dockerfile: pathPosix.basename(request.dockerfile), remote: 'client-session', session: session.id },
-          abortSignal,
+        session = await watched('opening the BuildKit session (POST /session)', (signal) =>
+          openBuildKitSession(this.docker.modem as unknown as SessionModem, {
+            dirs: [
+              { name: 'context', dir: request.contextDir!, resetOwner: true },
+              { name: 'dockerfile', dir: path.join(request.contextDir!, dockerfileDir) },
+            ],
+            signal,
+          }),
+        );
+        const sessionId = session.id;
+        stream = await watched('starting the build (POST /build)', (signal) =>
+          this.dialBuild({ ...options, dockerfile: pathPosix.basename(request.dockerfile), remote: 'client-session', session: sessionId }, signal),
         );
       } else {
         // dockerode opens a session of its own for version 2 (serving nothing we need): the tar carries all.
-        stream = (await this.docker.buildImage(request.context() as unknown as NodeJS.ReadableStream, {
-          ...options,
-          abortSignal,
-        })) as unknown as Readable;
+        // The upload must progress (the daemon reads it), and the answer come within the bound once it is sent.
+        stream = await watched('sending the build context (POST /build)', (signal) => {
+          const progress = new Transform({
+            transform(chunk, _encoding, callback) {
+              watch?.kick();
+              callback(null, chunk);
+            },
+            flush(callback) {
+              if (watch) {
+                watch.awaiting = 'starting the build (POST /build), the context sent';
+                watch.kick();
+              }
+              callback();
+            },
+          });
+          // An error of the context stream reaches the request through `progress` (docker-modem listens).
+          const context = pipeStreams(request.context(), progress, () => undefined);
+          return this.docker.buildImage(context as unknown as NodeJS.ReadableStream, { ...options, abortSignal: signal }) as unknown as Promise<Readable>;
+        });
       }
       // An abort after the response began must end the stream we are reading, not only the request.
       const onAbort = () => stream.destroy(new Error('build cancelled'));
@@ -192,6 +360,7 @@ export class DockerodePort implements DockerPort {
         abortSignal.removeEventListener('abort', onAbort);
       }
     } catch (err) {
+      if (watch?.fired && !abortSignal.aborted) throw watch.error();
       if (abortSignal.aborted) {
         const why = timeout.aborted ? `did not finish within ${Math.round(request.timeoutMs / 1000)} s and was cancelled` : 'was cancelled';
         throw new BuildFailedError(`Build ${why}`, undefined, []);
@@ -302,8 +471,12 @@ export class DockerodePort implements DockerPort {
         NetworkMode: spec.network || 'bridge',
         ...(spec.memoryBytes ? { Memory: spec.memoryBytes } : {}),
         ...(spec.pidsLimit ? { PidsLimit: spec.pidsLimit } : {}),
+        ...(spec.readOnlyRootfs ? { ReadonlyRootfs: true } : {}),
+        ...(spec.tmpfs && Object.keys(spec.tmpfs).length ? { Tmpfs: spec.tmpfs } : {}),
       },
     };
+    if (spec.user !== undefined) options.User = spec.user;
+    if (spec.workingDir !== undefined) options.WorkingDir = spec.workingDir;
     if (spec.entrypoint) options.Entrypoint = spec.entrypoint;
     if (spec.cmd) options.Cmd = spec.cmd;
     if (spec.healthcheck) {
@@ -318,6 +491,49 @@ export class DockerodePort implements DockerPort {
     }
     const container = await bounded(this.docker.createContainer(options), `creating a container of ${spec.image}`);
     return container.id;
+  }
+
+  async containerChanges(id: string, options: CallOptions = {}): Promise<FilesystemChange[]> {
+    // docker-modem sometimes hands back a Buffer of stray bytes instead of the parsed list (seen right after
+    // exec streams on the same agent): JSON text is parsed, anything else asked again, then an error.
+    let raw: unknown;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      raw = await bounded(this.docker.getContainer(id).changes({ abortSignal: options.signal } as object) as Promise<unknown>, "listing the container's filesystem changes", CALL_BOUND_MS, options.signal);
+      if (Buffer.isBuffer(raw)) {
+        try {
+          raw = JSON.parse(raw.toString('utf8'));
+        } catch {
+          // not JSON: ask again
+        }
+      }
+      if (raw === null || Array.isArray(raw)) break;
+    }
+    if (raw !== null && !Array.isArray(raw)) throw new Error(`the daemon's list of filesystem changes was not a list (${Buffer.isBuffer(raw) ? `${raw.length} bytes` : typeof raw})`);
+    const kinds = ['modified', 'added', 'deleted'] as const;
+    return ((raw ?? []) as Array<{ Path: string; Kind: number }>).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'modified' }));
+  }
+
+  async memoryStats(id: string, options: CallOptions = {}): Promise<MemoryStats> {
+    type Stats = { memory_stats?: { usage?: number; max_usage?: number; limit?: number; stats?: Record<string, number> } };
+    let raw: unknown;
+    // As for changes: a Buffer is parsed when it is JSON, else asked for again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      raw = await bounded(this.docker.getContainer(id).stats({ stream: false, abortSignal: options.signal } as { stream: false }) as Promise<unknown>, "reading the container's stats", CALL_BOUND_MS, options.signal);
+      if (Buffer.isBuffer(raw)) {
+        try {
+          raw = JSON.parse(raw.toString('utf8'));
+        } catch {
+          // not JSON: ask again
+        }
+      }
+      if (raw && typeof raw === 'object' && !Buffer.isBuffer(raw)) break;
+    }
+    if (!raw || typeof raw !== 'object' || Buffer.isBuffer(raw)) throw new Error("the daemon's stats were not a JSON object");
+    const m = (raw as Stats).memory_stats ?? {};
+    const usage = m.usage ?? 0;
+    // docker stats: cgroup v2 subtracts inactive_file, v1 total_inactive_file.
+    const inactive = m.stats?.inactive_file ?? m.stats?.total_inactive_file ?? 0;
+    return { usageBytes: usage, workingSetBytes: Math.max(0, usage - inactive), ...(m.max_usage ? { maxUsageBytes: m.max_usage } : {}), limitBytes: m.limit ?? 0 };
   }
 
   async startContainer(id: string): Promise<void> {
@@ -487,6 +703,8 @@ export class DockerodePort implements DockerPort {
   }
 
   /** State of processes() on Podman: whether the engine is Podman (asked once), each container's user and group names. */
+  /** Whether the daemon's ps knows the `exe` column (learnt from the first listing). */
+  private psExe?: boolean;
   private podmanTop?: { isPodman: Promise<boolean>; names: Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>> };
 
   async processes(id: string, options: CallOptions = {}): Promise<ProcessRow[]> {
@@ -523,16 +741,33 @@ export class DockerodePort implements DockerPort {
       names: new Map(),
     };
     if (!(await this.podmanTop.isPodman)) {
-      // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids.
-      const { rows, at } = columns(await top('-eo pid,ppid,uid,gid,args'), ['PID', 'PPID', 'UID', 'GID', 'COMMAND']);
-      const [pid, ppid, uid, gid, args] = at;
-      return rows.map((row) => ({
-        pid: Number(row[pid]),
-        ppid: Number(row[ppid]),
-        uid: Number(row[uid]),
-        gid: Number(row[gid]),
-        args: row[args >= 0 ? args : row.length - 1],
-      }));
+      // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids. The
+      // executable says what a process is when it retitled itself (process.title); a ps without the
+      // `exe` column (procps before 4) makes the daemon answer 500: the table is then read without it.
+      let answer: Awaited<ReturnType<typeof top>> | undefined;
+      if (this.psExe !== false) {
+        try {
+          answer = await top('-eo pid,ppid,uid,gid,exe,args');
+          this.psExe = true;
+        } catch (err) {
+          if (!(err instanceof DockerApiError && err.statusCode === 500) || this.psExe === true) throw err;
+          answer = await top('-eo pid,ppid,uid,gid,args');
+          this.psExe = false;
+        }
+      } else answer = await top('-eo pid,ppid,uid,gid,args');
+      const { rows, at } = columns(answer, ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE']);
+      const [pid, ppid, uid, gid, args, exe] = at;
+      return rows.map((row) => {
+        let command = row[args >= 0 ? args : row.length - 1];
+        let executable: string | null | undefined = exe >= 0 ? row[exe] : undefined;
+        // The daemon splits ps's lines on spaces: a replaced binary's " (deleted)" lands in front of the args.
+        if (executable && command.startsWith('(deleted) ')) {
+          executable += ' (deleted)';
+          command = command.slice('(deleted) '.length);
+        }
+        if (executable === '-' || executable === '') executable = null;
+        return { pid: Number(row[pid]), ppid: Number(row[ppid]), uid: Number(row[uid]), gid: Number(row[gid]), args: command, ...(executable !== undefined ? { exe: executable } : {}) };
+      });
     }
     // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's
     // /etc/passwd and /etc/group (the number when there is none). Rows get host pids, as on Docker.
@@ -767,4 +1002,29 @@ function demuxStream(onStdout: (chunk: Buffer) => void, onStderr: (chunk: Buffer
       callback();
     },
   });
+}
+
+/**
+ * The port of one engine (src/docker/engine.ts: a context, a URL, DOCKER_HOST): its own dockerode, and
+ * every call through it names that engine in its messages, whichever engines the process also talks to.
+ */
+export function enginePort(engine: Engine, options: DockerodePortOptions = {}): DockerPort {
+  const { rejectUnauthorized, ...modem } = modemOptions(engine);
+  const docker = new Docker({
+    ...(modem as Docker.DockerOptions),
+    ...(rejectUnauthorized === false && { agent: new HttpsAgent({ rejectUnauthorized: false }) }),
+  });
+  const port = new DockerodePort(docker, options);
+  return new Proxy(port, {
+    get(target, key) {
+      const value = Reflect.get(target, key, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => engineInUse.run(engine, () => (value as (...a: unknown[]) => unknown).apply(target, args));
+    },
+  });
+}
+
+/** The port of the engine a single audit uses when none is given (src/docker/engine.ts selectEngine). */
+export function currentEnginePort(options: DockerodePortOptions = {}): DockerPort {
+  return enginePort(selectEngine().engine, options);
 }

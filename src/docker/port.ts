@@ -83,6 +83,28 @@ export interface ContainerSpec {
   pidsLimit?: number;
   /** 'bridge' (default), 'none', or a network name. */
   network?: string;
+  /** As Kubernetes would run it (--manifest): the user ("uid[:gid]"), working directory, read-only root and tmpfs mounts (path → options). */
+  user?: string;
+  workingDir?: string;
+  readOnlyRootfs?: boolean;
+  tmpfs?: Record<string, string>;
+}
+
+/** One change to a container's filesystem against its image (`docker diff`). */
+export interface FilesystemChange {
+  path: string;
+  kind: 'modified' | 'added' | 'deleted';
+}
+
+/** One reading of the stats endpoint: the cgroup's memory figures, in bytes. */
+export interface MemoryStats {
+  /** usage as the daemon reports it (cgroup v2: memory.current). */
+  usageBytes: number;
+  /** usage minus the inactive page cache, as `docker stats` shows it. */
+  workingSetBytes: number;
+  /** The cgroup's high-water mark, where the engine gives one (cgroup v1 max_usage). */
+  maxUsageBytes?: number;
+  limitBytes: number;
 }
 
 /** What the daemon is: a user-namespaced or rootless daemon shows host uids that are not the container's. */
@@ -94,6 +116,8 @@ export interface DaemonInfo {
   rootless: boolean;
   /** "docker" or "podman" (from the version's components). */
   engine: 'docker' | 'podman';
+  /** The engine's CPU count (NCPU of /info), when it says: a fleet's default parallelism on it. */
+  cpus?: number;
 }
 
 /** One container event, with the daemon's own timestamp. */
@@ -152,6 +176,11 @@ export interface ProcessRow {
   uid: number;
   gid: number;
   args: string;
+  /**
+   * The executable (/proc/<pid>/exe as the host's ps reads it, a path inside the container): undefined
+   * when the engine's listing has no such column (Podman, a ps without `exe`), null when ps could not read it.
+   */
+  exe?: string | null;
 }
 
 export interface PathStat {
@@ -205,6 +234,10 @@ export interface DockerPort {
   archive(id: string, path: string, options?: CallOptions): Promise<Readable | undefined>;
   /** The last lines of stdout and stderr, interleaved as written. */
   logs(id: string, tailLines: number, options?: CallOptions): Promise<string[]>;
+  /** What the container changed in its filesystem against the image (GET /containers/{id}/changes). */
+  containerChanges(id: string, options?: CallOptions): Promise<FilesystemChange[]>;
+  /** One stats reading (no stream) of a running container. */
+  memoryStats(id: string, options?: CallOptions): Promise<MemoryStats>;
   /** Force-removes; a container already gone is not an error. */
   removeContainer(id: string): Promise<void>;
   /** Every container (stopped ones too), or those with the label ("key" or "key=value"). */

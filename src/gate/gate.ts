@@ -2,7 +2,7 @@
 // "may this image ship?".
 import { audit, type AuditDependencies } from '../audit.js';
 import { DEFAULT_GATE, type GateThresholds } from './thresholds.js';
-import { DockerodePort } from '../docker/dockerode-port.js';
+import { currentEnginePort } from '../docker/dockerode-port.js';
 import type { AuditOptions, AuditReport } from '../types.js';
 import { previousRelease } from './baseline.js';
 import { findRegressions, isTiming, metricsOf, timingLabel, type Metrics, type Regression } from './compare.js';
@@ -32,7 +32,8 @@ export interface GateReport {
 
 export async function gate(candidate: string, options: GateOptions = {}, deps: AuditDependencies = {}): Promise<GateReport> {
   const began = performance.now();
-  const docker = deps.docker ?? new DockerodePort();
+  // As the docker CLI picks it: DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket.
+  const docker = deps.docker ?? currentEnginePort();
   const thresholds: GateThresholds = { ...DEFAULT_GATE, ...options.thresholds };
   const { baseline: baselineOption, thresholds: _, ...auditOptions } = options;
 

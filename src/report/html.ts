@@ -27,7 +27,7 @@ const EXIT_MEANING: Record<number, string> = {
   3: 'exit 3: at least one check could not run, so the image was not fully audited',
 };
 
-const CSS = `
+export const CSS = `
 :root { --pass:#1a7f37; --fail:#cf222e; --warn:#9a6700; --skip:#6e7781; --error:#8250df; --waived:#0969da; --line:#d0d7de; --muted:#57606a; }
 * { box-sizing: border-box; }
 body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; color:#1f2328; margin: 0; background:#f6f8fa; }
@@ -96,14 +96,14 @@ function counts(report: AuditReport): string {
   return `<p class="counts">${parts.join('')}</p>`;
 }
 
-function imageLine(report: AuditReport): string {
+export function imageLine(report: AuditReport): string {
   const id = report.image.id.replace(/^sha256:/, '').slice(0, 12);
   const tags = report.image.tags.length ? ` (${report.image.tags.map(text).join(', ')})` : '';
   const source = report.source ? ` · built from ${text(report.source.contextDir)}/${text(report.source.dockerfile)}` : '';
   return `<p class="muted">image <code>${text(id)}</code>${tags} · ${text(formatBytes(report.image.sizeBytes))}${source} · audit took ${text(formatMs(report.durationMs))}</p>`;
 }
 
-function checkSection(result: CheckResult): string {
+export function checkSection(result: CheckResult): string {
   const out = [`<section class="check c-${result.status}" id="check-${text(result.id)}" data-check="${text(result.id)}" data-status="${result.status}">`];
   out.push(`<h3><span class="badge s-${result.status}">${MARK[result.status]}</span><span class="id">${text(result.id)}</span><span class="muted">${text(result.title)}</span></h3>`);
   out.push(`<p class="message">${text(result.message)}</p>`);

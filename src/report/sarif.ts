@@ -57,7 +57,8 @@ export function renderSarif(report: AuditReport, toolVersion: string): string {
         ? [
             {
               physicalLocation: {
-                artifactLocation: { uri: relativeUri(c.location.file), uriBaseId: 'CONTEXT' },
+                // A manifest outside the build context is named by its absolute file: URI.
+                artifactLocation: path.isAbsolute(c.location.file) ? { uri: pathToFileURL(c.location.file).href } : { uri: relativeUri(c.location.file), uriBaseId: 'CONTEXT' },
                 region: { startLine: c.location.line, snippet: { text: text(c.location.instruction) } },
               },
             },

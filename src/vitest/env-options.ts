@@ -25,6 +25,8 @@ export const SUITE_ENV = {
   IMAGE_AUDIT_PORT: "the app's TCP port",
   IMAGE_AUDIT_DRAIN_PATH: 'request path of the drain probe, e.g. /',
   IMAGE_AUDIT_DEEP: '1 to also run the costly probes',
+  IMAGE_AUDIT_MANIFEST: 'Kubernetes manifest files, comma-separated: run the container as it says',
+  IMAGE_AUDIT_CONTAINER: "the manifest's container to audit",
   IMAGE_AUDIT_CONFIG: 'config file (default: image-audit.config.json or package.json "imageAudit" in the target, then here)',
 } as const;
 
@@ -46,6 +48,8 @@ const VARIABLE_OF: Partial<Record<keyof AuditOptions, keyof typeof SUITE_ENV>> =
   port: 'IMAGE_AUDIT_PORT',
   drainPath: 'IMAGE_AUDIT_DRAIN_PATH',
   deep: 'IMAGE_AUDIT_DEEP',
+  manifest: 'IMAGE_AUDIT_MANIFEST',
+  container: 'IMAGE_AUDIT_CONTAINER',
 };
 
 const list = (value: string | undefined) => value?.split(',').map((v) => v.trim()).filter(Boolean);
@@ -79,6 +83,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): { target: string; option
     port: text('IMAGE_AUDIT_PORT'),
     drainPath: text('IMAGE_AUDIT_DRAIN_PATH'),
     deep: text('IMAGE_AUDIT_DEEP'),
+    manifest: list(env.IMAGE_AUDIT_MANIFEST),
+    container: text('IMAGE_AUDIT_CONTAINER'),
   };
   const config = loadConfigFor(target, text('IMAGE_AUDIT_CONFIG'));
   const options = resolveOptions(config, {

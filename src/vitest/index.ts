@@ -47,7 +47,7 @@ export function describeImage(target: string | TargetSpec, options: DescribeImag
   const configTarget = typeof target === 'string' ? target : target.kind === 'image' ? target.ref : target.dir;
   const config = configPath === false ? undefined : loadConfigFor(configTarget, configPath);
   const auditOptions = resolveOptions(config, { values: given, nameOf: (key) => `describeImage option ${key}` });
-  const checks = selectChecks(auditOptions.only, auditOptions.skip, auditOptions.deep);
+  const checks = selectChecks(auditOptions.only, auditOptions.skip, auditOptions.deep, Boolean(auditOptions.manifest?.length));
   describe(name ?? `image ${targetLabel(target)}`, () => {
     let report: AuditReport | undefined;
     let failure: Error | undefined;

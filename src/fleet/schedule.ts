@@ -1,0 +1,185 @@
+// The fleet's work queue: targets in order, each engine taking the next one its free slots can run
+// (`jobs` at a time per engine), so a faster engine takes more. No scheduler beyond that.
+//
+// Faults: an audit that ends in an error (thrown, or a report with a check that could not run) makes us
+// ask its engine whether it still answers (a ping). One that does not is lost: the audits still running
+// on it are stopped, and each of its unfinished targets is retried once on another engine; a target
+// with no engine left is `could not audit`, naming the engine. A report is only kept from an engine
+// that was answering when the report was made: never a verdict observed through a dead engine. An
+// image reference missing on one engine (nothing is pulled) is tried on the others.
+// The caller's signal (Ctrl-C) stops every audit; each removes its containers on its engine; nothing
+// is reported.
+import { AuditInterruptedError, ImageNotFoundError, UsageError, type AuditError } from '../errors.js';
+import type { AuditReport } from '../types.js';
+import type { FleetEngine } from './engines.js';
+import { auditedTarget, type FleetTarget } from './report.js';
+import type { FleetJob } from './targets.js';
+
+/** How many engines a target may go to after the one it started on stopped answering. */
+const ENGINE_LOSS_RETRIES = 1;
+
+export interface ScheduleOptions {
+  signal: AbortSignal;
+  /** One single audit of `job` on `engine`, stopped by `signal`. */
+  audit(job: FleetJob, engine: FleetEngine, signal: AbortSignal): Promise<AuditReport>;
+  /** Does the engine still answer? Default: its port's ping. */
+  answers?(engine: FleetEngine): Promise<boolean>;
+  onStart?(job: FleetJob, engine: FleetEngine): void;
+  onDone?(target: FleetTarget): void;
+  onNotice?(line: string): void;
+}
+
+interface Pending {
+  job: FleetJob;
+  /** Engines it was tried on, in order. */
+  tried: string[];
+  attempts: Array<{ engine: string; error: string; lost: boolean }>;
+}
+
+interface EngineState {
+  fleet: FleetEngine;
+  running: number;
+  alive: boolean;
+  /** Aborted when the engine is found lost: stops the audits still running on it. */
+  lost: AbortController;
+  checking?: Promise<boolean>;
+}
+
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
+export async function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: ScheduleOptions): Promise<FleetTarget[]> {
+  const states: EngineState[] = engines.map((fleet) => ({ fleet, running: 0, alive: true, lost: new AbortController() }));
+  const queue: Pending[] = jobs.map((job) => ({ job, tried: [], attempts: [] }));
+  const results: FleetTarget[] = [];
+  const inflight = new Set<Promise<void>>();
+
+  const answers = (state: EngineState): Promise<boolean> => {
+    if (!state.alive) return Promise.resolve(false);
+    state.checking ??= (opts.answers ? opts.answers(state.fleet) : state.fleet.port.ping().then(() => true, () => false)).finally(() => {
+      state.checking = undefined;
+    });
+    return state.checking;
+  };
+
+  const lose = (state: EngineState, why: string) => {
+    if (!state.alive) return;
+    state.alive = false;
+    const unfinished = state.running + queue.filter((p) => p.tried.at(-1) === state.fleet.name).length;
+    opts.onNotice?.(`engine ${state.fleet.name} stopped answering (${why}): it is left out${unfinished ? `; its unfinished targets are retried on another engine` : ''}`);
+    state.lost.abort(new Error(`engine ${state.fleet.name} stopped answering`));
+  };
+
+  const finish = (target: FleetTarget) => {
+    results.push(target);
+    opts.onDone?.(target);
+  };
+
+  const publicAttempts = (p: Pending) => p.attempts.map(({ engine, error }) => ({ engine, error }));
+
+  const notAudited = (p: Pending, engine: string, message: string, detail: string[] = [], exitCode = 3) =>
+    finish({
+      target: p.job.target,
+      name: p.job.name,
+      engine,
+      exitCode,
+      report: null,
+      error: { message, ...(detail.length && { detail }) },
+      ...(p.attempts.length && { attempts: publicAttempts(p) }),
+    });
+
+  /** Back in the queue for another engine, unless it has used its retries. */
+  const retry = (p: Pending, state: EngineState, error: string, lost: boolean) => {
+    p.tried.push(state.fleet.name);
+    p.attempts.push({ engine: state.fleet.name, error, lost });
+    const losses = p.attempts.filter((a) => a.lost).length;
+    if (lost && losses > ENGINE_LOSS_RETRIES) {
+      p.attempts.pop();
+      notAudited(p, state.fleet.name, `engine ${state.fleet.name} stopped answering (${error}), and the target was already retried once`);
+      return;
+    }
+    queue.push(p);
+  };
+
+  const run = async (p: Pending, state: EngineState) => {
+    const name = state.fleet.name;
+    const signal = AbortSignal.any([opts.signal, state.lost.signal]);
+    opts.onStart?.(p.job, state.fleet);
+    try {
+      const report = await opts.audit(p.job, state.fleet, signal);
+      if (opts.signal.aborted) return;
+      // A check that could not run may be the engine's doing: keep the report only if the engine still answers.
+      if (state.lost.signal.aborted || (report.summary.error > 0 && !(await answers(state)))) {
+        lose(state, 'a check could not run, and it no longer answers');
+        retry(p, state, `engine ${name} stopped answering during the audit`, true);
+        return;
+      }
+      finish(auditedTarget({ target: p.job.target, name: p.job.name, engine: name, attempts: publicAttempts(p) }, report));
+    } catch (err) {
+      if (opts.signal.aborted) return;
+      if (state.lost.signal.aborted) {
+        retry(p, state, `engine ${name} stopped answering`, true);
+        return;
+      }
+      if (err instanceof UsageError) {
+        notAudited(p, name, err.message, err.detail, 2);
+        return;
+      }
+      if (!(await answers(state))) {
+        lose(state, messageOf(err));
+        retry(p, state, messageOf(err), true);
+        return;
+      }
+      if (err instanceof ImageNotFoundError && states.some((s) => s.alive && s !== state && !p.tried.includes(s.fleet.name))) {
+        retry(p, state, messageOf(err), false);
+        return;
+      }
+      notAudited(p, name, messageOf(err), (err as AuditError).detail ?? [], (err as AuditError).exitCode ?? 3);
+    }
+  };
+
+  const start = (p: Pending, state: EngineState) => {
+    state.running++;
+    const task = run(p, state).finally(() => {
+      state.running--;
+      inflight.delete(task);
+    });
+    inflight.add(task);
+  };
+
+  const aborted = new Promise<void>((resolve) => {
+    if (opts.signal.aborted) resolve();
+    else opts.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  for (;;) {
+    if (opts.signal.aborted) {
+      // Every audit removes its containers as it stops: wait for all of them before saying so.
+      await Promise.allSettled([...inflight]);
+      throw new AuditInterruptedError(String(opts.signal.reason?.message ?? opts.signal.reason ?? 'interrupted'));
+    }
+    for (const state of states) {
+      while (state.alive && state.running < state.fleet.jobs) {
+        const i = queue.findIndex((p) => !p.tried.includes(state.fleet.name));
+        if (i < 0) break;
+        start(queue.splice(i, 1)[0], state);
+      }
+    }
+    // A target no engine left can take: could not audit, naming the engine it was last on.
+    for (const p of [...queue]) {
+      if (states.some((s) => s.alive && !p.tried.includes(s.fleet.name))) continue;
+      queue.splice(queue.indexOf(p), 1);
+      const last = p.attempts.at(-1);
+      const engine = last?.engine ?? states[0].fleet.name;
+      p.attempts.pop();
+      notAudited(
+        p,
+        engine,
+        last?.lost
+          ? `engine ${engine} stopped answering (${last.error}), and no other engine is left to retry on`
+          : (last?.error ?? 'no engine answers'),
+      );
+    }
+    if (!inflight.size) break;
+    await Promise.race([...inflight, aborted]);
+  }
+  return results;
+}
