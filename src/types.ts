@@ -4,8 +4,9 @@ import type { Redactor } from './redact/redactor.js';
 /** `waived`: the check failed, and a waiver in the config (with a reason, not expired) accepts it. */
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip' | 'error' | 'waived';
 
-/** A check's id, e.g. 'non-root-user': the list is CHECK_IDS (src/checks/registry.ts). */
-export type CheckId = string;
+/** A check's id, e.g. 'non-root-user': the union of CHECK_IDS (src/checks/ids.ts). */
+import type { CheckId } from './checks/ids.js';
+export type { CheckId };
 
 export interface CheckResult {
   id: CheckId;

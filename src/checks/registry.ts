@@ -21,4 +21,4 @@ import { k8sProbes } from './k8s-probes.js';
 
 export const CHECKS: readonly Check[] = [nonRootUser, initPid1, sigtermShutdown, healthcheck, noDevDependencies, sizeBudget, zombieReaping, healthDetectsHang, gracefulDrain, secrets, enginesNode, nodeEnv, layerCache, k8sRunAsNonRoot, k8sGracePeriod, k8sProbes, readOnlyRootfs, memoryHeadroom];
 
-export const CHECK_IDS = CHECKS.map((c) => c.id);
+export { CHECK_IDS, isCheckId, type CheckId } from './ids.js';

@@ -266,7 +266,7 @@ export function colorWanted({ flag, env, isTTY }: { flag: boolean; env: NodeJS.P
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** What failed or could not run, in one line: "2 checks failed: healthcheck, size-budget". */
-function checkOutcome(report: AuditReport, failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id)): string[] {
+function checkOutcome(report: AuditReport, failed: string[] = report.checks.filter((c) => c.status === 'fail').map((c) => c.id)): string[] {
   const errored = report.checks.filter((c) => c.status === 'error').map((c) => c.id);
   const parts: string[] = [];
   if (errored.length) parts.push(`${plural(errored.length, 'check')} could not run: ${errored.join(', ')}`);

@@ -6,10 +6,11 @@ import { audit } from '../../src/audit.js';
 import { DockerodePort } from '../../src/docker/dockerode-port.js';
 import type { AuditReport, TargetSpec } from '../../src/types.js';
 import { check } from '../support/fixtures.js';
+import type { CheckId } from '../../src/types.js';
 
 const CONTENT_DIR = path.resolve(__dirname, '../../fixtures/content');
 const ARG_TOKEN = 'npm_FAKEargTOKEN0987654321zyxwvutsrqpo';
-const ONLY = ['secrets', 'engines-node', 'node-env', 'layer-cache'];
+const ONLY: CheckId[] = ['secrets', 'engines-node', 'node-env', 'layer-cache'];
 const docker = new DockerodePort();
 const built = new Set<string>();
 

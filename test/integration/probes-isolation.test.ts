@@ -7,10 +7,11 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuditReport } from '../../src/types.js';
 import { auditFixture, check, fixtureFolder } from '../support/fixtures.js';
+import type { CheckId } from '../../src/types.js';
 
 const auditProbeFixture = fixtureFolder(path.resolve(__dirname, '../../fixtures/probes'));
 // layer-cache is deep but no probe (a rebuild from a copy of the context): left out to save its time.
-const DEEP = { deep: true, skip: ['layer-cache'] };
+const DEEP = { deep: true, skip: ['layer-cache'] as CheckId[] };
 
 function sharedStatuses(plain: AuditReport, deep: AuditReport) {
   const shared = plain.checks.map((c) => c.id);

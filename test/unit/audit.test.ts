@@ -5,8 +5,9 @@ import { audit } from '../../src/audit.js';
 import { LABEL } from '../../src/docker/reaper.js';
 import { AuditInterruptedError } from '../../src/errors.js';
 import { healthcheckOf, fakeDocker, row, type Script } from '../support/fake-docker.js';
+import type { CheckId } from '../../src/types.js';
 
-const LIFECYCLE_CHECKS = ['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck'];
+const LIFECYCLE_CHECKS: CheckId[] = ['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck'];
 const passwd = 'root:x:0:0:root:/root:/bin/bash\nnode:x:1000:1000::/home/node:/bin/bash\n';
 const compliant: Script = {
   image: { config: { healthcheck: healthcheckOf({ intervalMs: 10_000, timeoutMs: 3000, retries: 3 }) } },

@@ -31,7 +31,7 @@ describe('a finding located in a manifest outside the build context', async () =
       target: 'fixtures/app',
       source: { contextDir: '/srv/app', dockerfile: 'Dockerfile' },
       image: { id: 'sha256:1', tags: [], sizeBytes: 1 },
-      checks: [{ id: 'memory-headroom', title: 't', status: 'fail' as const, message: 'OOM', evidence: {}, durationMs: 1, location: { file: '/srv/deploy/app.yaml', line: 31, instruction: 'memory: 64Mi' } }],
+      checks: [{ id: 'memory-headroom' as const, title: 't', status: 'fail' as const, message: 'OOM', evidence: {}, durationMs: 1, location: { file: '/srv/deploy/app.yaml', line: 31, instruction: 'memory: 64Mi' } }],
       summary: { pass: 0, fail: 1, warn: 0, skip: 0, error: 0, waived: 0 },
       durationMs: 1,
     };

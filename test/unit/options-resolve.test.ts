@@ -8,6 +8,7 @@ import { resolveOptions, type CallerOptions } from '../../src/config/resolve.js'
 import { usageProblem } from '../support/usage-error.js';
 import { describeImage } from '../../src/vitest/index.js';
 import { optionsFromEnv } from '../../src/vitest/env-options.js';
+import type { CheckId } from '../../src/types.js';
 
 const flags = (values: CallerOptions['values'], extra: Partial<CallerOptions> = {}): CallerOptions => ({
   values,
@@ -64,7 +65,7 @@ describe('resolveOptions: the config file first, the caller over it', () => {
     );
     const { config } = project({ only: ['size-budget'] });
     expect(problem(() => resolveOptions(config, flags({ skip: ['size-budget'] })))).toMatch(/^No check left to run: only of .*image-audit\.config\.json size-budget minus --skip size-budget/);
-    expect(problem(() => resolveOptions(undefined, flags({ skip: ['non-root'] })))).toContain('Unknown check id "non-root"');
+    expect(problem(() => resolveOptions(undefined, flags({ skip: ['non-root' as CheckId] })))).toContain('Unknown check id "non-root"');
   });
 
   it('refuses a waiver given in code whose date is not on the calendar', () => {

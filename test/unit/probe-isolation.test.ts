@@ -6,6 +6,7 @@ import { audit } from '../../src/audit.js';
 import { LABEL } from '../../src/docker/reaper.js';
 import type { LiveProbe } from '../../src/lifecycle/probe.js';
 import { fakeDocker, healthcheckOf, row, scriptedLifecycle, type Script } from '../support/fake-docker.js';
+import type { CheckId } from '../../src/types.js';
 
 const app: Script = {
   image: { config: { healthcheck: healthcheckOf({ intervalMs: 10_000, timeoutMs: 3000, retries: 3 }), exposedPorts: ['3000/tcp'] } },
@@ -14,7 +15,7 @@ const app: Script = {
   onStopSignal: { exitCode: 0, afterMs: 30 },
   sidecar: { stdoutLines: [JSON.stringify({ e: 'ready', t: 0, budgetMs: 1000 })], holdsExit: true },
 };
-const SHARED = ['sigterm-shutdown', 'healthcheck', 'init-pid1'];
+const SHARED: CheckId[] = ['sigterm-shutdown', 'healthcheck', 'init-pid1'];
 const statusOf = (report: Awaited<ReturnType<typeof audit>>) => Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
 
 describe('probes that perturb the app (audit() with a fake port)', () => {
