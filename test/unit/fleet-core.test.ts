@@ -20,7 +20,7 @@ const report = (target: string, statuses: CheckStatus[] = ['pass', 'pass']): Aud
   return {
     target,
     image: { id: `sha256:${'a'.repeat(64)}`, tags: [], sizeBytes: 1000 },
-    checks: statuses.map((status, i) => ({ id: ['non-root-user', 'init-pid1', 'healthcheck'][i], title: 't', status, message: `${status} message`, evidence: {}, durationMs: 1 })),
+    checks: statuses.map((status, i) => ({ id: (['non-root-user', 'init-pid1', 'healthcheck'] as const)[i], title: 't', status, message: `${status} message`, evidence: {}, durationMs: 1 })),
     summary,
     durationMs: 1234,
   };

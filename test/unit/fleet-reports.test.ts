@@ -8,7 +8,7 @@ import { FORMATS } from '../../src/report/render.js';
 import type { AuditReport, CheckStatus } from '../../src/types.js';
 import { validateSarif } from '../support/sarif-schema.js';
 
-const IDS = ['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck'];
+const IDS = ['non-root-user', 'init-pid1', 'sigterm-shutdown', 'healthcheck'] as const;
 
 function report(target: string, statuses: CheckStatus[]): AuditReport {
   const summary = { pass: 0, fail: 0, warn: 0, skip: 0, error: 0, waived: 0 };
