@@ -1,4 +1,5 @@
-// Every wait in the tool is bounded and described; this is the one place that sleeps and polls.
+// Every wait in the tool is bounded and described: the one sleep (abortable) and the bounded polls and
+// deadlines that every other module uses, instead of bare timers of its own.
 
 export interface Clock {
   now(): number;

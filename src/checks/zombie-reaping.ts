@@ -1,6 +1,6 @@
-// zombie-reaping: orphans re-parented to PID 1 must be reaped. Three exec'd `node -e` each spawn a
-// detached, short-lived grandchild and exit at once; the grandchildren are re-parented to PID 1 (the
-// pid namespace's reaper). Once they have ended, /proc inside the container says whether PID 1 reaped
+// zombie-reaping: orphans re-parented to PID 1 must be reaped. One exec'd `node -e` spawns three
+// detached, short-lived children and exits at once; they are re-parented to PID 1 (the pid
+// namespace's reaper). Once they have ended, /proc inside the container says whether PID 1 reaped
 // them (gone) or left them as zombies (state Z, ppid 1).
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
 import { formatMs } from '../units.js';
@@ -144,7 +144,7 @@ export const zombieReaping: Check = {
   title: 'PID 1 reaps orphaned processes',
   needs: ['image', 'lifecycle'],
   help: 'Run node under an init that reaps orphans (dumb-init or tini as ENTRYPOINT, CMD in exec form): node and npm never reap processes they did not start.',
-  // On by default: about 1 s on a quiet host (three execs, the orphans' 300 ms life, one read; docs/bench.md).
+  // On by default: about 1 s on a quiet host (one exec that makes the orphans, their 150 ms life, one read of /proc; docs/bench.md).
   probe: zombieProbe,
   run({ lifecycle }) {
     const got = probeValue<ZombieProbeValue>(required(lifecycle, 'lifecycle'), 'zombie-reaping');

@@ -1,6 +1,6 @@
-// The traffic client of graceful-drain. It runs inside the container (an exec'd node talking to
-// 127.0.0.1:PORT, never a bridge address) and reports each event as one JSON line on stdout, as it
-// happens: the container's death kills it, so what was streamed is all there is.
+// The traffic client of graceful-drain. It runs in a sidecar container that shares only the app's
+// network namespace (a node talking to 127.0.0.1:PORT, never a bridge address), so it outlives the
+// app's exit, and reports each event as one JSON line on stdout, as it happens.
 //   argv: PORT PATH BUDGET_MS
 //   events: sent/answered/dropped/refused (per request), fin/reset/closed (per socket), ready, census,
 //   setup-failed, bye. `t` is ms since the client started. A request's `sent` says `fresh` when it
