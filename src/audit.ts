@@ -59,6 +59,8 @@ export function resolveSettings(options: AuditOptions): ResolvedSettings {
     port: checked.port as number | undefined,
     drainPath: checked.drainPath || DEFAULTS.drainPath,
     deep: checked.deep === true,
+    // An escape hatch for daemons whose BuildKit misbehaves (classic semantics differ: see the README).
+    builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
   };
 }
 
@@ -183,7 +185,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const runsContainer = needs.has('lifecycle') || needs.has('runtime');
   const daemonInfo: Promise<DaemonInfo | undefined> = runsContainer ? pinged.then(() => docker.info()).catch(() => undefined) : Promise.resolve(undefined);
   options.onStatus?.(spec.kind === 'context' ? `building ${spec.dir}` : `inspecting ${spec.ref}`);
-  const resolved = await resolveTarget(docker, spec, options.onBuildProgress, signal);
+  const resolved = await resolveTarget(docker, spec, settings.builder, options.onBuildProgress, signal);
   throwIfAborted();
   const gathering = timed('image', () => gatherImageBasics(docker, resolved.imageRef));
   gathering.catch(() => undefined); // the ping's error, when there is one, is the one to report

@@ -26,6 +26,8 @@ export interface CheckSettings {
   port?: number;
   drainPath: string;
   deep: boolean;
+  /** The builder for every build of the audit: 'classic' forced by IMAGE_AUDIT_BUILDER=classic, read once in resolveSettings. */
+  builder: 'auto' | 'classic';
   /** The audited container's memory limit in bytes (--memory, default 1GiB; 0: none), when known. */
   memoryBytes?: number;
   /** The Kubernetes manifest's container the audit ran as (--manifest), when one was given. */

@@ -183,7 +183,7 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
     const script = ctx.basics.command.entryScript;
     const entryInImage = script ? path.posix.resolve(ctx.basics.image.config.workingDir || '/', script) : undefined;
     // The builder the rebuild will use decides which ignore file applies (BuildKit first, as the audit's build).
-    const builder = process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'buildkit';
+    const builder = ctx.settings.builder === 'classic' ? 'classic' : 'buildkit';
     const { isSent, ignoreFile } = sentBy(temp, context.dockerfile, builder);
     const changedFile = await fileToChange(temp, context.dockerfile, entryInImage, isSent);
     if (!changedFile) return { skipped: `no .js/.ts source file is sent by a COPY of the build context${ignoreFile ? ` (with ${ignoreFile})` : ''}: nothing to change`, instructions };
@@ -198,7 +198,7 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
       target: target.buildTarget,
       tag,
       timeoutMs: target.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-      builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
+      builder: ctx.settings.builder,
       signal: ctx.signal,
     });
     return { changedFile, ignoreFile, steps: result.steps, rebuildMs: Math.round(performance.now() - started), instructions };

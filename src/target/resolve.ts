@@ -65,6 +65,7 @@ export function imageTagFor(contextDir: string, dockerfile: string, buildTarget?
 export async function resolveTarget(
   docker: DockerPort,
   spec: TargetSpec,
+  builder: 'auto' | 'classic',
   onProgress?: (line: string) => void,
   signal?: AbortSignal,
 ): Promise<ResolvedTarget> {
@@ -80,8 +81,7 @@ export async function resolveTarget(
     target: spec.buildTarget,
     tag: imageTagFor(context.dir, context.dockerfile, spec.buildTarget),
     timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-    // An escape hatch for daemons whose BuildKit misbehaves; classic semantics differ (see README).
-    builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
+    builder,
     signal,
     onProgress,
   });

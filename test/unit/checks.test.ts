@@ -34,7 +34,7 @@ function input(over: { cmd?: string[]; entrypoint?: string[]; lifecycle?: Partia
       command: analyseCommand(entrypoint, cmd),
     },
     lifecycle: { containerId: 'c', timeline: [], logs: ['last words'], durationMs: 1, probes: {}, ...over.lifecycle },
-    settings: { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: over.init ?? ['dumb-init'], drainPath: '/', deep: false },
+    settings: { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: over.init ?? ['dumb-init'], drainPath: '/', deep: false, builder: 'auto' },
   };
 }
 

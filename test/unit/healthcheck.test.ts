@@ -7,7 +7,7 @@ import { healthcheckOf, row, scriptedLifecycle, settleInFakeTime, type Script } 
 /** Start period 5 s, interval 10 s, timeout 3 s, 3 retries → the image's deadline is 50 s (with 2 s slack). */
 const imageProbe = healthcheckOf({ intervalMs: 10_000, timeoutMs: 3000, startPeriodMs: 5000, retries: 3 });
 const appRows = [row(100, 1, 'dumb-init -- node server.js'), row(101, 100, 'node server.js')];
-const settings: CheckInput['settings'] = { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false };
+const settings: CheckInput['settings'] = { sizeBudgetBytes: 250e6, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, builder: 'auto' };
 
 async function verdictFor(script: Script, healthTimeoutMs = 120_000, over: Partial<CheckInput['settings']> = {}) {
   const { basics, run } = await scriptedLifecycle({ processes: appRows, image: { config: { healthcheck: imageProbe } }, ...script }, { healthTimeoutMs });

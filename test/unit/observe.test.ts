@@ -122,7 +122,7 @@ describe('observeLifecycle (fake time)', () => {
     expect(seen.shutdown).toBeUndefined();
     expect(seen.exitedEarly).toMatchObject({ exitCode: { ok: true, value: 0 }, beforeSignal: true });
     expect(events(seen)).toContain('signal-refused');
-    const input: CheckInput = { basics, lifecycle: seen, settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false } };
+    const input: CheckInput = { basics, lifecycle: seen, settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, builder: 'auto' } };
     const v = sigtermShutdown.run(input);
     expect(v.status).toBe('fail');
     expect(v.message).toMatch(/^the app exited by itself with code 0 after .*, before the stop signal was sent/);
@@ -131,7 +131,7 @@ describe('observeLifecycle (fake time)', () => {
   const checkInput = (basics: CheckInput['basics'], lifecycle: LifecycleObservation, shutdownBudgetMs = 5000): CheckInput => ({
     basics,
     lifecycle,
-    settings: { sizeBudgetBytes: 1, shutdownBudgetMs, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, memoryBytes: 2 ** 30 },
+    settings: { sizeBudgetBytes: 1, shutdownBudgetMs, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, builder: 'auto', memoryBytes: 2 ** 30 },
   });
 
   it("takes an exit code of 0 as the truth when the daemon's events arrive after the budget: not killed, and the time is not trusted (error, never fail)", async () => {

@@ -14,7 +14,7 @@ import { observed, unobserved } from '../../src/observed.js';
 function input(probes: Record<string, ProbeOutcome>, over: Partial<LifecycleObservation> = {}): CheckInput {
   return {
     basics: {} as CheckInput['basics'],
-    settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false },
+    settings: { sizeBudgetBytes: 1, shutdownBudgetMs: 5000, acceptedInits: ['dumb-init'], drainPath: '/', deep: false, builder: 'auto' },
     lifecycle: { containerId: 'c', timeline: [], logs: [], durationMs: 1, probes, ...over },
   };
 }
