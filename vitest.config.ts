@@ -8,6 +8,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // A few unit tests start node (the bin's shims, the runtime helper): a loaded 2-core host needs more than 5 s.
+          testTimeout: 30_000,
           sequence: { groupOrder: 0 },
         },
       },

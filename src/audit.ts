@@ -2,6 +2,7 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { StageView } from './facts/dockerfile.js';
 import { docPath, type Check, type CheckInput, type CheckSettings, type Need } from './checks/check.js';
 import { CHECKS, CHECK_IDS } from './checks/registry.js';
 import { applyWaivers, waiverProblems } from './checks/waivers.js';
@@ -130,15 +131,31 @@ function redactError(err: unknown, redactor: Redactor): unknown {
 }
 
 /** What the audit knows is secret before anything runs: --env and --build-arg values, the Dockerfile's ENV and ARG defaults. */
-async function feedInputs(redactor: Redactor, options: AuditOptions, spec: TargetSpec): Promise<void> {
+async function feedInputs(redactor: Redactor, options: AuditOptions, spec: TargetSpec, stage: (() => Promise<StageView | undefined>) | undefined): Promise<void> {
   redactor.addAll(envSecrets(options.env));
   if (spec.kind !== 'context') return;
   redactor.addAll(buildArgSecrets(spec.buildArgs));
-  try {
-    redactor.addAll(await dockerfileSecrets(readFileSync(path.resolve(spec.dir, spec.dockerfile ?? 'Dockerfile'), 'utf8')));
-  } catch {
-    // An unreadable or missing Dockerfile is the build's to report; it has no values to feed.
-  }
+  redactor.addAll(dockerfileSecrets((await stage?.())?.assignments ?? []));
+}
+
+/**
+ * The Dockerfile of a context target, parsed once for the whole audit (the redactor's feed, the checks'
+ * locations, the observers that read instructions). Undefined when it cannot be read or parsed: the
+ * build reports that, and nothing is located in it.
+ */
+function stageOnce(spec: TargetSpec): (() => Promise<StageView | undefined>) | undefined {
+  if (spec.kind !== 'context') return undefined;
+  let parsed: Promise<StageView | undefined> | undefined;
+  return () =>
+    (parsed ??= (async () => {
+      try {
+        const dockerfile = spec.dockerfile ?? 'Dockerfile';
+        const { stageView } = await import('./facts/dockerfile.js');
+        return stageView(dockerfile, readFileSync(path.resolve(spec.dir, dockerfile), 'utf8'), spec.buildTarget);
+      } catch {
+        return undefined;
+      }
+    })());
 }
 
 async function runAudit(target: string | TargetSpec, options: AuditOptions, deps: AuditDependencies, redactor: Redactor): Promise<AuditReport> {
@@ -155,7 +172,8 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
   const manifest = resolveManifest(options, spec);
   if (manifest) Object.assign(settings, manifestSettings(manifest, options), { manifest });
   const checks = selectChecks(options.only, options.skip, settings.deep, manifest !== undefined);
-  await feedInputs(redactor, options, spec);
+  const stage = stageOnce(spec);
+  await feedInputs(redactor, options, spec, stage);
   // The manifest's env values are as sensitive as --env.
   if (manifest) redactor.addAll(envSecrets(manifest.run.env));
   if (manifest) options.onNotice?.(`running ${manifest.container.name} of ${manifest.kind}/${manifest.workload} as the manifest says: ${manifest.taken.join('; ') || 'nothing to change'}${manifest.notReproducible.length ? ` (not reproducible: ${manifest.notReproducible.join('; ')})` : ''}`);
@@ -330,6 +348,7 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
                   contextDir: resolved.contextDir,
                   dockerfile: resolved.dockerfile,
                   filesContainer: filesContainerForReads,
+                  stage,
                   signal: work,
                   settings,
                   onStatus: options.onStatus,
@@ -375,12 +394,12 @@ async function runAudit(target: string | TargetSpec, options: AuditOptions, deps
     settings,
     daemon: daemon && { userns: daemon.userns, rootless: daemon.rootless, engine: daemon.engine },
   };
-  const stage = resolved.contextDir && resolved.dockerfile ? await stageFor(resolved.contextDir, resolved.dockerfile, spec) : undefined;
+  const view = resolved.contextDir && resolved.dockerfile ? await stage?.() : undefined;
   const results = applyWaivers(
     checks.map((check) => {
       const { secrets, ...result } = runCheck(check, { ...input, ...ownLifecycle(check), observed: observed.get(check.id) }, ownPhases(check), lifecycleSkipped, observeErrors.get(check.id));
       redactor.addAll(secrets ?? []);
-      const location = result.location ?? (stage && check.locate ? check.locate(stage, basics) ?? stage.from : undefined);
+      const location = result.location ?? (view && check.locate ? check.locate(view, basics) ?? view.from : undefined);
       return location ? { ...result, location } : result;
     }),
     options.waivers,
@@ -408,12 +427,6 @@ export function summarise(results: CheckResult[]): Record<CheckStatus, number> {
   return summary;
 }
 
-/** Only built images have a Dockerfile to point into; the parser is loaded for them alone. */
-async function stageFor(contextDir: string, dockerfile: string, spec: TargetSpec) {
-  const { stageView } = await import('./facts/dockerfile.js');
-  const content = readFileSync(path.join(contextDir, dockerfile), 'utf8');
-  return stageView(dockerfile, content, spec.kind === 'context' ? spec.buildTarget : undefined);
-}
 
 /** A check that throws could not run: that is an `error` verdict, never a crash of the audit. */
 function runCheck(

@@ -71,6 +71,8 @@ export interface ObserveContext {
   target: TargetSpec;
   contextDir?: string;
   dockerfile?: string;
+  /** The Dockerfile's stage view, parsed once per audit (undefined for an image reference or an unreadable Dockerfile). */
+  stage?: () => Promise<StageView | undefined>;
   /**
    * A created, never-started container of the image, for archive reads. It resolves once the app's
    * container has been started: each archive read costs the daemon a helper process, which slowed the

@@ -168,12 +168,10 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
     return { skipped: 'the target is an image reference: there is no build context to change and rebuild' };
   }
   const target = ctx.target;
-  const [{ resolveContext }, { buildImage, BUILD_TIMEOUT_MS }, { stageView }] = await Promise.all([
-    import('../target/context.js'),
-    import('../target/build.js'),
-    import('../facts/dockerfile.js'),
-  ]);
-  const instructions = stageView(ctx.dockerfile, await readFile(path.join(ctx.contextDir, ctx.dockerfile), 'utf8'), target.buildTarget).all;
+  const [{ resolveContext }, { buildImage, BUILD_TIMEOUT_MS }] = await Promise.all([import('../target/context.js'), import('../target/build.js')]);
+  const view = await ctx.stage?.();
+  if (!view) throw new Error(`could not read ${ctx.dockerfile} to locate the rebuilt steps`);
+  const instructions = view.all;
   const temp = await mkdtemp(path.join(os.tmpdir(), 'image-audit-layer-cache-'));
   const tag = `node-image-audit/layer-cache-probe-${randomBytes(4).toString('hex')}:latest`;
   try {

@@ -66,7 +66,7 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
 
   // Layer n is made by the n-th history entry that is not an empty layer.
   const layerHistory = layout.history.filter((h) => !h.empty_layer);
-  const stage = ctx.contextDir && ctx.dockerfile ? await stageOf(ctx.contextDir, ctx.dockerfile, ctx) : undefined;
+  const stage = await ctx.stage?.();
   const sourceOf = (createdBy: string | undefined) => (stage && createdBy ? stage.madeLayer({ createdBy, sizeBytes: 0, created: '' }) : undefined);
   const layerIndex = new Map(layout.layers.map((name, i) => [name, i]));
   const findings: SecretFinding[] = raw.map((r) => {
@@ -100,16 +100,6 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
     }
   });
   return { findings, layers: layout.layers.length, layerBytes: layout.layerBytes, filesRead, durationMs: Math.round(performance.now() - started) };
-}
-
-async function stageOf(contextDir: string, dockerfile: string, ctx: ObserveContext): Promise<StageView | undefined> {
-  try {
-    const [{ readFile }, path, { stageView }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('../facts/dockerfile.js')]);
-    const content = await readFile(path.join(contextDir, dockerfile), 'utf8');
-    return stageView(dockerfile, content, ctx.target.kind === 'context' ? ctx.target.buildTarget : undefined);
-  } catch {
-    return undefined;
-  }
 }
 
 export function describeFinding(f: SecretFinding): string {

@@ -1,6 +1,6 @@
 // Which Dockerfile instruction is responsible for each check's verdict, read with a real parser
 // (dockerfile-ast), in the stage that became the image (the --target stage, else the last one).
-import { DockerfileParser, type Instruction } from 'dockerfile-ast';
+import { DockerfileParser, type Arg, type Env, type Instruction } from 'dockerfile-ast';
 import type { LayerHistory } from '../docker/port.js';
 import type { SourceLocation } from '../types.js';
 
@@ -17,6 +17,8 @@ export interface StageView {
   madeLayer(layer: LayerHistory | undefined): SourceLocation | undefined;
   /** Every instruction of the whole Dockerfile, every stage, in order. */
   all: SourceLocation[];
+  /** Every ENV value and ARG default of the whole Dockerfile, every stage (the redactor's feed). */
+  assignments: Array<{ name: string; value: string }>;
 }
 
 const normalise = (text: string) => text.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
@@ -69,5 +71,10 @@ export function stageView(file: string, content: string, buildTarget?: string): 
       return at(match || undefined);
     },
     all: instructions.map((i) => at(i)!),
+    assignments: instructions.flatMap((i) => {
+      const keyword = i.getKeyword();
+      const properties = keyword === 'ENV' ? (i as Env).getProperties() : keyword === 'ARG' ? [(i as Arg).getProperty()] : [];
+      return properties.flatMap((p) => (p && p.getValue() !== null ? [{ name: p.getName(), value: p.getValue()! }] : []));
+    }),
   };
 }

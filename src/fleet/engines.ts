@@ -18,9 +18,10 @@ export interface FleetEngine {
 
 /**
  * Audits at a time on an engine of `cpus` CPUs when --jobs is not given. An audit mostly waits (for
- * health, for the stop signal, for the daemon), but its build and the image export of the secrets check
- * take a core each: measured on 2 cores (docs/bench.md, "Fleet"), NCPU jobs already gets most of the gain
- * and more only lengthens each audit (timings such as time-to-healthy stretch on a busy engine).
+ * health, for the stop signal, for the daemon), but its build, its container's start and the image export
+ * of the secrets check take a core each. Measured on 2 cores (docs/bench.md, "Fleet"): J = NCPU gets most
+ * of the gain over J = 1; J = 2 × NCPU was not reliably faster on the loaded machine, and there it was
+ * where checks began to hit their bounds (a check that could not run is exit 3), so NCPU is the default.
  */
 export function defaultJobs(cpus: number | undefined): number {
   return Math.max(1, Math.min(cpus ?? 2, 32));

@@ -46,26 +46,7 @@ export function historySecrets(createdBy: string[]): string[] {
   });
 }
 
-/** ENV values and ARG defaults of secret-looking names in a Dockerfile, every stage. */
-export async function dockerfileSecrets(content: string): Promise<string[]> {
-  // The bundled CLI sees this CommonJS package through a default export: both shapes are read.
-  const mod = (await import('dockerfile-ast')) as typeof import('dockerfile-ast') & { default?: typeof import('dockerfile-ast') };
-  const DockerfileParser = mod.DockerfileParser ?? mod.default!.DockerfileParser;
-  const out: string[] = [];
-  for (const instruction of DockerfileParser.parse(content).getInstructions()) {
-    const keyword = instruction.getKeyword();
-    const properties =
-      keyword === 'ENV'
-        ? (instruction as unknown as { getProperties(): Property[] }).getProperties()
-        : keyword === 'ARG'
-          ? [(instruction as unknown as { getProperty(): Property | null }).getProperty()].filter((p): p is Property => !!p)
-          : [];
-    for (const p of properties) out.push(...secretOf(p.getName(), p.getValue() ?? undefined));
-  }
-  return out;
-}
-
-interface Property {
-  getName(): string;
-  getValue(): string | null;
+/** ENV values and ARG defaults of secret-looking names in a Dockerfile, every stage (StageView.assignments). */
+export function dockerfileSecrets(assignments: Array<{ name: string; value: string }>): string[] {
+  return assignments.flatMap(({ name, value }) => secretOf(name, value));
 }

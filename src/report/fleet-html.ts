@@ -124,7 +124,8 @@ function findings(t: FleetTarget, index: number, ids: string[]): string {
     const passed: string[] = [];
     for (const c of t.report.checks) {
       if (c.status === 'pass') passed.push(c.id);
-      out.push(`<div class="anchor" id="t${index}-${text(c.id)}">${c.status === 'pass' ? '' : checkSection(c)}</div>`);
+      // Only what did not pass gets a section (and an anchor): a passing cell links to the target.
+      if (c.status !== 'pass') out.push(`<div class="anchor" id="t${index}-${text(c.id)}">${checkSection(c)}</div>`);
     }
     if (passed.length) out.push(`<p class="passed">passed: ${passed.map(text).join(', ')}</p>`);
     const unknown = ids.filter((id) => !t.report!.checks.some((c) => c.id === id));
@@ -168,6 +169,7 @@ export function renderFleetHtml(report: FleetReport, toolVersion: string): strin
     const cells = ids.map((id) => {
       const c = t.report?.checks.find((x) => x.id === id);
       if (!c) return `<span class="cell s-none">${t.report ? '' : '·'}</span>`;
+      if (c.status === 'pass') return `<a class="cell s-pass" href="#t${i}" title="${text(id)}: pass">${MARK.pass}</a>`;
       return `<a class="cell s-${c.status}" href="#t${i}-${text(id)}" title="${text(`${id}: ${c.status} — ${c.message}`)}">${MARK[c.status]}</a>`;
     });
     const size = t.report ? ` · ${formatBytes(t.report.image.sizeBytes)} · ${formatMs(t.report.durationMs)}` : '';

@@ -1,5 +1,6 @@
 // engines-node, the package.json side: read through a UTF-8 byte-order mark; a file that cannot be read
 // or parsed is "not observed" (an error naming the file and why), never "declares no engines.node".
+import { observed } from '../../src/observed.js';
 import { describe, expect, it } from 'vitest';
 import type { CheckInput, ObserveContext } from '../../src/checks/check.js';
 import { declaredEngines, enginesNode, type EnginesObservation } from '../../src/checks/engines-node.js';
@@ -49,7 +50,7 @@ describe('engines-node: the package.json side', () => {
 });
 
 describe('engines-node run on those facts', () => {
-  const exited = { containerId: 'c', timeline: [], probes: {}, logs: [], durationMs: 0, exitedEarly: { exitCode: 1, afterMs: 100, oomKilled: false } } as unknown as LifecycleObservation;
+  const exited = { containerId: 'c', timeline: [], probes: {}, logs: [], durationMs: 0, exitedEarly: { exitCode: observed(1), afterMs: observed(100), oomKilled: false } } as unknown as LifecycleObservation;
   const run = async (files: Record<string, string | null>) => enginesNode.run({ basics, lifecycle: exited, observed: await observeFiles(files) } as unknown as CheckInput);
   it('goes on to the running version once a BOM package.json declares a range (never "declares no engines.node")', async () => {
     const v = await run({ '/app/package.json': '\ufeff{ "engines": { "node": ">=22" } }' });
