@@ -20,7 +20,6 @@ export { Redactor } from './redact/redactor.js';
 // Engines (docker contexts) and fleets.
 export { selectEngine, engineFromSpec, contextEngine, describeEngine } from './docker/engine.js';
 export type { Engine, EngineSelection } from './docker/engine.js';
-export { enginePort, currentEnginePort } from './docker/dockerode-port.js';
 export { fleetReport, mergeReports, fleetExitCode } from './fleet/report.js';
 export type { FleetReport, FleetTarget, FleetSummary } from './fleet/report.js';
 export { renderFleet } from './report/fleet-render.js';
