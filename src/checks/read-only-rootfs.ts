@@ -24,8 +24,11 @@ export function leafChanges(changes: FilesystemChange[]): FilesystemChange[] {
 }
 
 export const changesProbe: LiveProbe<FilesystemChange[]> = {
-  timeoutMs: 30_000,
-  whileUp: (context) => context.docker.containerChanges(context.containerId, { signal: context.signal }),
+  // Armed before the stop, read after the exit: the bound spans the shutdown (a grace period up to minutes).
+  timeoutMs: 10 * 60_000,
+  // Read once the container has exited: everything the app wrote in its whole life, not a view of the
+  // moment it was judged up (a "settled" app may not have run its start-up writes yet on a loaded host).
+  aroundStop: async (context) => () => context.docker.containerChanges(context.containerId, { signal: context.signal }),
 };
 
 /** The folders to mount a volume on, for the paths written. */
