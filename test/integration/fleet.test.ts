@@ -32,7 +32,10 @@ let fleetFile: string;
 
 const engine = (args: string[], bound = 120_000) => execFileSync('bash', [path.join(ROOT, 'scripts/second-engine.sh'), ...args], { env: { ...process.env, ...ENGINE_ENV }, encoding: 'utf8', timeout: bound });
 const docker = (host: string, args: string[]) => execFileSync('docker', ['-H', host, ...args], { encoding: 'utf8', timeout: 60_000 });
-const ours = (host: string) => docker(host, ['ps', '-aq', '--filter', `label=${SESSION_LABEL}=${process.env.IMAGE_AUDIT_SESSION}`]).trim();
+// The fleets of this file run under a session of their own: other test files audit on the first engine
+// meanwhile, and their containers are not this file's to count.
+const SESSION = `${process.env.IMAGE_AUDIT_SESSION ?? 'test'}-fleet`;
+const ours = (host: string) => docker(host, ['ps', '-aq', '--filter', `label=${SESSION_LABEL}=${SESSION}`]).trim();
 const statuses = (report: AuditReport) => Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
 const json = <T>(text: string) => JSON.parse(text) as T;
 
@@ -42,7 +45,7 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'fleet-'));
   const config = path.join(work, 'docker-config');
   mkdirSync(config);
-  env = { DOCKER_CONFIG: config, DOCKER_HOST: '', DOCKER_CONTEXT: '' };
+  env = { DOCKER_CONFIG: config, DOCKER_HOST: '', DOCKER_CONTEXT: '', IMAGE_AUDIT_SESSION: SESSION };
   execFileSync('docker', ['context', 'create', 'first', '--docker', `host=${FIRST}`], { env: { ...process.env, ...env } });
   execFileSync('docker', ['context', 'create', 'second', '--docker', `host=${SECOND}`], { env: { ...process.env, ...env } });
   fleetFile = path.join(work, 'image-audit.fleet.json');
