@@ -64,7 +64,7 @@ describe('the shell-form fixture (CMD node src/index.js)', () => {
   });
   it('fails sigterm-shutdown: the shell as PID 1 does not pass SIGTERM on', () => {
     const c = check(report, 'sigterm-shutdown');
-    expect(c.status).toBe('fail');
+    expect(c.status, c.message).toBe('fail');
     expect(c.evidence).toMatchObject({ killedAtBudget: true, exitCode: 137, budgetMs: 2000 });
   });
 });
