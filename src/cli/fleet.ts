@@ -9,7 +9,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { audit } from '../audit.js';
-import { parseAssignments } from '../config/env-file.js';
 import type { CallerOptions } from '../config/resolve.js';
 import { enginePort } from '../docker/dockerode-port.js';
 import { engineFromSpec, selectEngine, type Engine } from '../docker/engine.js';
@@ -24,8 +23,7 @@ import { renderFleet } from '../report/fleet-render.js';
 import { fleetProgressLine } from '../report/fleet-tty.js';
 import { FORMATS } from '../report/render.js';
 import { sanitizeForTerminal } from '../report/sanitize.js';
-import type { CheckId } from '../types.js';
-import { FLAG_OF, outputsFrom, parse, prepareOutputs, withAuditFlags, type Output, type RunContext } from './run.js';
+import { callerOptions, outputsFrom, parse, prepareOutputs, withAuditFlags, type Output, type RunContext } from './run.js';
 import type { Outlets } from './outlets.js';
 
 /** Our package.json, found upwards from here: this module is in src/cli, dist/cli or a chunk folder of the bundle. */
@@ -99,31 +97,7 @@ async function fleetRun(args: string[], { out, signal }: RunContext): Promise<nu
   const shard = o.shard ? parseShard(o.shard) : undefined;
   const jobsPerEngine = o.jobs ? parseJobs(o.jobs) : file?.jobs;
   if (o.context && o.engine?.length) throw new UsageError('Give the fleet its engines with --engine (repeatable), not --context');
-  const caller: CallerOptions = {
-    values: {
-      only: o.only as CheckId[] | undefined,
-      skip: o.skip as CheckId[] | undefined,
-      sizeBudget: o.sizeBudget,
-      shutdownBudget: o.shutdownBudget,
-      healthTimeout: o.healthTimeout,
-      init: o.init,
-      dockerfile: o.dockerfile,
-      target: o.target,
-      buildTimeout: o.buildTimeout,
-      memory: o.memory,
-      pidsLimit: o.pidsLimit,
-      network: o.network,
-      port: o.port,
-      drainPath: o.drainPath,
-      deep: o.deep,
-      buildArgs: parseAssignments(o.buildArg, '--build-arg'),
-      env: parseAssignments(o.env, '--env'),
-      ...(o.keep === true && { keep: true }),
-    },
-    envFiles: o.envFile,
-    envFileName: '--env-file',
-    nameOf: (key) => FLAG_OF[key] ?? key,
-  };
+  const caller: CallerOptions = callerOptions(o);
   const all = resolveFleetTargets({ args: command.args, file, configPath: o.config, caller, onNotice: notice });
   const jobs = inShard(all, shard);
   const engines: Engine[] = o.engine?.length

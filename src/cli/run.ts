@@ -11,7 +11,7 @@ import { DEFAULTS, audit } from '../audit.js';
 import { CHECK_IDS } from '../checks/registry.js';
 import { parseAssignments } from '../config/env-file.js';
 import { loadConfigFor, type GateThresholds } from '../config/load.js';
-import { resolveOptions } from '../config/resolve.js';
+import { resolveOptions, type CallerOptions } from '../config/resolve.js';
 import { AuditError, BuildFailedError, UsageError } from '../errors.js';
 import type { GateReport } from '../gate/gate.js';
 import { exitCodeFor } from '../report/exit-code.js';
@@ -217,12 +217,9 @@ export function prepareOutputs(outputs: Output[]): void {
   }
 }
 
-/** Config file first, then the command line over it (src/config/resolve.ts), then the report paths. */
-function resolveInvocation(command: Command, target: string): Invocation {
-  const o = command.opts();
-  const outputs = outputsFrom(o);
-  const config = loadConfigFor(target, o.config);
-  const options = resolveOptions(config, {
+/** The audit options the command line gives (the single audit, the gate and every target of a fleet read them alike). */
+export function callerOptions(o: Record<string, any>): CallerOptions {
+  return {
     values: {
       only: o.only as CheckId[] | undefined,
       skip: o.skip as CheckId[] | undefined,
@@ -248,7 +245,15 @@ function resolveInvocation(command: Command, target: string): Invocation {
     envFiles: o.envFile,
     envFileName: '--env-file',
     nameOf: (key) => FLAG_OF[key] ?? key,
-  });
+  };
+}
+
+/** Config file first, then the command line over it (src/config/resolve.ts), then the report paths. */
+function resolveInvocation(command: Command, target: string): Invocation {
+  const o = command.opts();
+  const outputs = outputsFrom(o);
+  const config = loadConfigFor(target, o.config);
+  const options = resolveOptions(config, callerOptions(o));
   prepareOutputs(outputs);
   const color = colorWanted({ flag: o.color !== false, env: process.env, isTTY: process.stdout.isTTY === true });
   return { options, gate: config?.gate, outputs, color };
