@@ -54,6 +54,8 @@ export interface Script {
    * die event is stamped then, while FinishedAt keeps the moment the process exited (containerd's).
    */
   pauseAfterSignal?: { afterMs: number; forMs: number };
+  /** A loaded daemon delivers the stop signal (and stamps its kill event) this long after the request. */
+  stopSignalDeliveredLateMs?: number;
   /** The container was paused (`docker pause`): the kill endpoint answers 409 although it is running. */
   pausedByUser?: boolean;
   /** Inspect gives no finish time (FinishedAt "0001-01-01T00:00:00Z") and this exit code for an exited container. */
@@ -268,7 +270,7 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       if (!c.running) return 'not-running';
       signals.push(signal);
       signalled.push({ id, signal });
-      const sentAt = daemonNow();
+      const sentAt = daemonNow() + (signal === 'SIGKILL' ? 0 : script.stopSignalDeliveredLateMs ?? 0);
       emit(c, 'kill', sentAt, { signal });
       const reaction = signal === 'SIGKILL' ? { exitCode: 137, afterMs: 10 } : c.held ? 'ignore' : (script.onStopSignal ?? { exitCode: 143, afterMs: 100 });
       if (reaction !== 'ignore') later(c, reaction.afterMs, () => exit(c, reaction.exitCode, false, sentAt + reaction.afterMs));

@@ -153,6 +153,14 @@ describe('observeLifecycle (fake time)', () => {
     expect(v.message).toMatch(/the container's FinishedAt says 2\.5 s/);
   });
 
+  it('counts an exit 137 after our SIGKILL as our kill when a loaded daemon stamped the stop signal late (a shell as PID 1, seen in CI)', async () => {
+    const { basics, seen } = await observe({ processes: appRows, onStopSignal: 'ignore', stopSignalDeliveredLateMs: 600 }, { shutdownBudgetMs: 2000 });
+    expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: { ok: true, value: 137 }, sigkill: 'sent' });
+    const v = sigtermShutdown.run(checkInput(basics, seen, 2000));
+    expect(v.status, v.message).toBe('fail');
+    expect(v.message).toMatch(/^still running 2\.0 s after SIGTERM/);
+  });
+
   it('fails an app that exits by itself just past the budget, before the SIGKILL lands (its code says it was not killed)', async () => {
     const { basics, seen } = await observe({ processes: appRows, onStopSignal: { exitCode: 0, afterMs: 5005 } });
     expect(seen.shutdown).toMatchObject({ killedAtBudget: false, exitCode: { ok: true, value: 0 }, sigkill: 'sent', exitedAfterMs: { ok: true, value: 5005 } });
