@@ -23,6 +23,7 @@ import type { Duplex } from 'node:stream';
 import grpc from '@grpc/grpc-js';
 import type { Metadata, MethodDefinition, ServerDuplexStream, ServerUnaryCall, sendUnaryData } from '@grpc/grpc-js';
 import protobuf from 'protobufjs';
+import { goClean } from './go-path.js';
 
 /** One folder the daemon may ask for by its name ("context", "dockerfile"). */
 export interface SyncedDir {
@@ -797,23 +798,6 @@ function escapeRegExp(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|/-]/g, (c) => `\\${c}`);
 }
 
-/** Go's path.Clean. */
-function goClean(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const joined = out.join('/');
-  return rooted ? `/${joined}` : joined || '.';
-}
 
 // ---------------------------------------------------------------------------------------------------
 // moby/patternmatcher, the matcher fsutil applies to include and exclude patterns.

@@ -10,7 +10,7 @@ import type { FleetReport, FleetTarget } from '../fleet/report.js';
 import type { CheckStatus } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
 import { fleetCheckIds, targetOutcome } from './fleet-tty.js';
-import { CSS, checkSection, imageLine, text } from './html.js';
+import { checkSection, imageLine, page, text } from './html.js';
 
 const MARK: Record<CheckStatus, string> = { pass: '✓', fail: '✗', warn: '!', skip: '–', error: 'E', waived: 'W' };
 const VERDICTS = ['error', 'fail', 'warn', 'pass'] as const;
@@ -59,26 +59,6 @@ body:has(#show-pass:checked) .row.target:not([data-verdict="pass"]) { display:no
 .anchor { scroll-margin-top: 10px; }
 `;
 
-function page(title: string, body: string, toolVersion: string): string {
-  return [
-    '<!DOCTYPE html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    // The single report's policy: no script at all; sorting and filtering are CSS.
-    `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>${text(title)}</title>`,
-    `<style>${CSS}${FLEET_CSS}</style>`,
-    '</head>',
-    '<body><main>',
-    body,
-    `<footer>image-audit ${text(toolVersion)} · a self-contained report: no script, nothing loaded from the network.</footer>`,
-    '</main></body>',
-    '</html>',
-    '',
-  ].join('\n');
-}
 
 /** Rank of each target (by index) in an order given by `compare`. */
 function ranks(targets: FleetTarget[], compare: (a: FleetTarget, b: FleetTarget) => number): number[] {
@@ -184,5 +164,5 @@ export function renderFleetHtml(report: FleetReport, toolVersion: string): strin
     ].join('');
   });
   const body = [header, controls(), `<div class="matrix">${head}\n${rows.join('\n')}</div>`, ...targets.map((t, i) => findings(t, i, ids))].join('\n');
-  return page(`image-audit fleet: ${s.targets} targets`, body, toolVersion);
+  return page(`image-audit fleet: ${s.targets} targets`, body, toolVersion, FLEET_CSS);
 }

@@ -67,7 +67,8 @@ ul.problems li { margin: 4px 0; }
 footer { margin: 24px 0; font-size: 12px; color: var(--muted); }
 `;
 
-function page(title: string, body: string, toolVersion: string): string {
+/** The self-contained page around a report's body (the fleet page adds its own CSS). */
+export function page(title: string, body: string, toolVersion: string, extraCss = ''): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en">',
@@ -77,7 +78,7 @@ function page(title: string, body: string, toolVersion: string): string {
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>${text(title)}</title>`,
-    `<style>${CSS}</style>`,
+    `<style>${CSS}${extraCss}</style>`,
     '</head>',
     '<body><main>',
     body,

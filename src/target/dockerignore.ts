@@ -5,6 +5,7 @@
 // instead of letting a build fail later with "syntax error in pattern" (or our tar's matcher throw).
 import { existsSync, readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
+import { goClean } from '../docker/go-path.js';
 
 export interface IgnorePattern {
   /** 1-based line in the file. */
@@ -15,23 +16,6 @@ export interface IgnorePattern {
   pattern: string;
 }
 
-/** Go's path.Clean (forward slashes; the context's patterns are slash-separated). */
-export function goClean(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      if (out.length && out[out.length - 1] !== '..') out.pop();
-      else if (!rooted) out.push('..');
-      continue;
-    }
-    out.push(part);
-  }
-  const joined = out.join('/');
-  return rooted ? `/${joined}` : joined || '.';
-}
 
 /** moby/patternmatcher/ignorefile.ReadAll: BOM, comments, trimming, `!`, Clean, no leading slash. */
 export function parseIgnoreFile(text: string): IgnorePattern[] {
