@@ -88,7 +88,9 @@ describe('gate of an image that drains 3 s on SIGTERM against the compliant one'
     const file = path.join(out, 'slow-drain-gate.json');
     const run = await runCli(['gate', 'image-audit-gate/slow-drain:1.0.0', '--baseline', `${REPO}:1.0.0`, '--env', 'FIXTURE_DRAIN_MS=3000', '--format', 'json', '--output', file]);
     expect(run.code, run.stdout + run.stderr).toBe(1);
-    expect(run.stderr).toContain('shutdown time grew on the first runs: measuring again (2 more runs of each image) before concluding');
+    // Another metric may grow on a loaded host's first runs too ("shutdown time and time to healthy grew"):
+    // the medians then dismiss it, which the report's remeasured list shows.
+    expect(run.stderr).toMatch(/shutdown time( and [a-z ]+)? grew on the first runs: measuring again \(2 more runs of each image\) before concluding/);
     const report = JSON.parse(readFileSync(file, 'utf8')) as GateReport;
     expect(report.regressions.map((r) => r.kind)).toEqual(['shutdown']);
     expect(report.regressions[0].message).toMatch(/^shutdown time grew from [\d.]+ m?s to 3\.\d s \(.*; medians of 3 and 3 runs: baseline .*; candidate 3\.\d s, 3\.\d s, 3\.\d s\)$/);
