@@ -22,6 +22,12 @@ export const healthcheck: Check = {
   run({ basics, lifecycle, settings }) {
     const declared = basics.image.config.healthcheck;
     const probeHint = 'e.g. `HEALTHCHECK --interval=10s --timeout=3s --start-period=10s CMD ["node", "-e", "fetch(\'http://127.0.0.1:3000/health\').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]`';
+    if (!declared && settings.manifest) {
+      // Kubernetes never runs an image's HEALTHCHECK: under --manifest the kubelet's probes are what count,
+      // and k8s-probes runs them. A HEALTHCHECK the image does declare is still run (docker, compose).
+      const { workload, container } = settings.manifest;
+      return verdict('skip', `the image declares no HEALTHCHECK, which Kubernetes ignores anyway: ${container.name} of ${workload} is probed by the manifest's probes (see k8s-probes)`, {});
+    }
     if (!declared) {
       return verdict('fail', 'the image declares no HEALTHCHECK: orchestrators cannot tell when it is ready or stuck', {}, `Add a HEALTHCHECK that asks the app itself, ${probeHint}.`);
     }

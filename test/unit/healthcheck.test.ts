@@ -146,4 +146,11 @@ describe('healthcheck', () => {
     expect(v.message).toMatch(/^the image declares no HEALTHCHECK/);
     expect(v.hint).toMatch(/^Add a HEALTHCHECK/);
   });
+
+  it('skips an image without HEALTHCHECK under --manifest (Kubernetes ignores it; k8s-probes runs the manifest\'s probes)', async () => {
+    const { basics } = await scriptedLifecycle({});
+    const manifest = { workload: 'Deployment/orders-api', container: { name: 'api' } } as unknown as NonNullable<CheckInput['settings']['manifest']>;
+    const v = healthcheck.run({ basics, settings: { ...settings, manifest } });
+    expect(v).toMatchObject({ status: 'skip', message: "the image declares no HEALTHCHECK, which Kubernetes ignores anyway: api of Deployment/orders-api is probed by the manifest's probes (see k8s-probes)" });
+  });
 });
