@@ -1,15 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, statSync } from 'node:fs';
 import { appendFile, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceLocation } from '../types.js';
 import { formatMs } from '../units.js';
 import { lineWriter, verdict, type Check, type ObserveContext, type Verdict } from './check.js';
-
-// A CommonJS module whose typings declare an ES default export: load it as CommonJS (as src/target/context.ts does).
-const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
 export interface RebuildStep {
   /** The builder's step name, e.g. "[deps 4/4] RUN npm ci". */
@@ -149,56 +145,29 @@ async function fileToChange(dir: string, dockerfile: string, entryInImage: strin
   return undefined;
 }
 
-/**
- * Which files of a context reach the build, as the builder that will run it decides: BuildKit reads
- * `<Dockerfile>.dockerignore` next to the Dockerfile in preference to the context's `.dockerignore`; the
- * classic builder knows only `.dockerignore`. The ignore file used is named (undefined: none).
- */
-export function sentBy(dir: string, dockerfile: string, builder: 'buildkit' | 'classic'): { isSent: (relativePath: string) => boolean; ignoreFile?: string } {
-  const own = `${dockerfile}.dockerignore`;
-  const candidates = builder === 'buildkit' ? [own, '.dockerignore'] : ['.dockerignore'];
-  const ignoreFile = candidates.find((f) => existsSync(path.join(dir, f)) && statSync(path.join(dir, f)).isFile());
-  if (!ignoreFile) return { isSent: () => true };
-  const rules = dockerignore({ ignorecase: false }).add(readFileSync(path.join(dir, ignoreFile), 'utf8'));
-  return { isSent: (p) => !rules.ignores(p), ignoreFile };
-}
-
 async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObservation> {
-  if (ctx.target.kind !== 'context' || !ctx.contextDir || !ctx.dockerfile) {
+  const built = ctx.builtContext;
+  if (ctx.target.kind !== 'context' || !ctx.contextDir || !ctx.dockerfile || !built) {
     return { skipped: 'the target is an image reference: there is no build context to change and rebuild' };
   }
-  const target = ctx.target;
-  const [{ resolveContext }, { buildImage, BUILD_TIMEOUT_MS }] = await Promise.all([import('../target/context.js'), import('../target/build.js')]);
   const view = await ctx.stage?.();
   if (!view) throw new Error(`could not read ${ctx.dockerfile} to locate the rebuilt steps`);
   const instructions = view.all;
   const temp = await mkdtemp(path.join(os.tmpdir(), 'image-audit-layer-cache-'));
   const tag = `node-image-audit/layer-cache-probe-${randomBytes(4).toString('hex')}:latest`;
   try {
-    // A copy: the user's files are never touched.
+    // A copy: the user's files are never touched. What is sent is decided by the audit's own build
+    // (the ignore file that applied), the same for every builder.
     await cp(ctx.contextDir, temp, { recursive: true, verbatimSymlinks: true });
-    const context = resolveContext(temp, ctx.dockerfile);
     const script = ctx.basics.command.entryScript;
     const entryInImage = script ? path.posix.resolve(ctx.basics.image.config.workingDir || '/', script) : undefined;
-    // The builder the rebuild will use decides which ignore file applies (BuildKit first, as the audit's build).
-    const builder = ctx.settings.builder === 'classic' ? 'classic' : 'buildkit';
-    const { isSent, ignoreFile } = sentBy(temp, context.dockerfile, builder);
-    const changedFile = await fileToChange(temp, context.dockerfile, entryInImage, isSent);
+    const { isSent, ignoreFile } = built;
+    const changedFile = await fileToChange(temp, ctx.dockerfile, entryInImage, isSent);
     if (!changedFile) return { skipped: `no .js/.ts source file is sent by a COPY of the build context${ignoreFile ? ` (with ${ignoreFile})` : ''}: nothing to change`, instructions };
     await appendFile(path.join(temp, changedFile), `\n// image-audit layer-cache probe ${Date.now()}\n`);
     ctx.onStatus?.(`layer-cache: rebuilding with ${changedFile} changed`);
     const started = performance.now();
-    const result = await buildImage(ctx.docker, {
-      context: context.tar,
-      contextDir: context.dir,
-      dockerfile: context.dockerfile,
-      buildArgs: target.buildArgs ?? {},
-      target: target.buildTarget,
-      tag,
-      timeoutMs: target.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-      builder: ctx.settings.builder,
-      signal: ctx.signal,
-    });
+    const result = await built.rebuild(temp, tag, ctx.signal);
     return { changedFile, ignoreFile, steps: result.steps, rebuildMs: Math.round(performance.now() - started), instructions };
   } finally {
     // By tag: when the rebuild is the audited image itself, only the tag goes.

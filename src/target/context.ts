@@ -1,22 +1,17 @@
 // The build context as Docker's CLI sends it to the classic builder: a tar of the directory minus what
-// .dockerignore excludes. The daemon does not apply .dockerignore to a tar sent through the API, so we
+// the ignore file excludes. The daemon does not apply .dockerignore to a tar sent through the API, so we
 // must. BuildKit does not get this tar when the request carries the directory (BuildRequest.contextDir):
-// src/docker/buildkit-session.ts lets BuildKit read the directory through a session and
-// apply .dockerignore itself, as `docker build` does. Measured on docker 20.10: BuildKit given a tar
-// applies no .dockerignore, and cannot leave out of `COPY . .` a Dockerfile or .dockerignore that
-// .dockerignore lists (they must be in the tar); through the session it does, and the classic builder
-// removes them from the tar's result itself. The tar still goes to BuildKit when a request carries no
-// directory.
+// src/docker/buildkit/ lets BuildKit read the directory through a session and apply the ignore file
+// itself, as `docker build` does. Measured on docker 20.10: BuildKit given a tar applies no .dockerignore,
+// and cannot leave out of `COPY . .` a Dockerfile or .dockerignore that .dockerignore lists (they must be
+// in the tar); through the session it does, and the classic builder removes them from the tar's result
+// itself. The tar still goes to BuildKit when a request carries no directory.
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { UsageError } from '../errors.js';
-import { readIgnoreFile } from './dockerignore.js';
+import { contextIgnore } from '../dockerignore/ignorefile.js';
 import { tarChunks, type TarEntry } from './tar.js';
-
-// A CommonJS module whose typings declare an ES default export: load it as CommonJS.
-const dockerignore = createRequire(import.meta.url)('@balena/dockerignore') as typeof import('@balena/dockerignore').default;
 
 export interface BuildContext {
   dir: string;
@@ -24,7 +19,9 @@ export interface BuildContext {
   dockerfile: string;
   /** A fresh tar stream of the filtered context on each call (the classic builder's context). */
   tar: () => Readable;
-  /** Pure predicate, for tests and the docs: is this relative path sent to the daemon? */
+  /** The ignore file that applies (`<Dockerfile>.dockerignore`, else `.dockerignore`), relative; undefined: none. */
+  ignoreFile?: string;
+  /** Pure predicate: is this relative path sent to the daemon? */
   isSent: (relativePath: string) => boolean;
 }
 
@@ -52,19 +49,20 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
     throw new UsageError(`The Dockerfile must be inside the build context: ${dockerfile} is a symlink to ${realDockerfile}, outside ${dir}`);
   }
 
-  // Checked before any build: a pattern Docker refuses is a usage error naming its file and line. BuildKit
-  // reads <Dockerfile>.dockerignore (next to the Dockerfile) in place of .dockerignore when there is one.
-  readIgnoreFile(`${dockerfilePath}.dockerignore`);
-  const patterns = (readIgnoreFile(path.join(contextDir, '.dockerignore')) ?? []).map((p) => p.pattern);
-  const rules = dockerignore({ ignorecase: false }).add(patterns.map(forRegExpMatcher));
-  // The CLI always sends the Dockerfile and .dockerignore, even when .dockerignore excludes them.
+  // Checked before any build: a pattern Docker refuses is a usage error naming its file and line. As
+  // BuildKit does, <Dockerfile>.dockerignore (next to the Dockerfile) applies in place of .dockerignore
+  // when there is one, for the classic builder's tar too: the set of files sent does not depend on the
+  // builder the audit ends up with.
+  const ignore = contextIgnore(contextDir, relativeDockerfile);
+  // The CLI always sends the Dockerfile and .dockerignore, even when excluded: the classic daemon reads
+  // .dockerignore from the tar and removes both itself when it lists them.
   const alwaysSent = new Set([relativeDockerfile, '.dockerignore']);
   // With exception patterns (!keep/this) a file below an excluded folder may still be sent, so
   // folders are then walked and each file decided on its own, as the Docker CLI does. The CLI adds
   // the Dockerfile and .dockerignore as exceptions, so an excluded folder holding the Dockerfile is walked.
-  const hasExceptions = patterns.some((p) => p.startsWith('!')) || [...alwaysSent].some((p) => rules.ignores(p));
+  const hasExceptions = ignore.matcher.exclusions || [...alwaysSent].some((p) => ignore.excludes(p));
 
-  const isSent = (relativePath: string) => alwaysSent.has(relativePath) || !rules.ignores(relativePath);
+  const isSent = (relativePath: string) => alwaysSent.has(relativePath) || !ignore.excludes(relativePath);
 
   function* entries(absolute: Buffer, relative: Buffer | undefined): Generator<TarEntry> {
     const names = readdirSync(absolute, { encoding: 'buffer' }).sort(Buffer.compare);
@@ -93,39 +91,12 @@ export function resolveContext(dir: string, dockerfile = 'Dockerfile'): BuildCon
 
   const tar = () => Readable.from(tarChunks(entries(Buffer.from(contextDir), undefined)), { objectMode: false });
 
-  return { dir: contextDir, dockerfile: relativeDockerfile, tar, isSent };
+  return { dir: contextDir, dockerfile: relativeDockerfile, tar, ignoreFile: ignore.file, isSent };
 }
 
 /** A relative path that climbs out of its base ("..", "../x"; not "..x", a name inside). */
 function isOutside(relative: string): boolean {
   return relative === '..' || relative.startsWith('../') || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
-}
-
-/**
- * A valid pattern as @balena/dockerignore must be given it to mean what it means to Docker: it compiles
- * patterns to a regular expression escaping only . and $, so ( ) + | { } are escaped here (outside [ ]
- * classes; `\x` is the literal x for Docker too), and a leading # (a pattern, not a comment, once read).
- */
-function forRegExpMatcher(pattern: string): string {
-  let out = '';
-  let inClass = false;
-  const chars = [...pattern];
-  for (let i = 0; i < chars.length; i++) {
-    const ch = chars[i];
-    if (ch === '\\') {
-      out += ch + (chars[++i] ?? '');
-    } else if (inClass) {
-      // A valid class never starts with ]: the first ] closes it.
-      if (ch === ']') inClass = false;
-      out += ch;
-    } else if (ch === '[') {
-      inClass = true;
-      out += ch;
-    } else if ('()+|{}'.includes(ch) || (ch === '#' && out.replace(/^!/, '') === '')) {
-      out += `\\${ch}`;
-    } else out += ch;
-  }
-  return out;
 }
 
 /** Linux's dev_t split (glibc's major()/minor()). */

@@ -1,4 +1,4 @@
-// The build context through a BuildKit session (src/docker/buildkit-session.ts), on the real daemon:
+// The build context through a BuildKit session (src/docker/buildkit/), on the real daemon:
 // BuildKit reads the folder itself and applies .dockerignore, as with `docker build`. Each listing is
 // what the docker CLI lands (measured with the 20.10 CLI, DOCKER_BUILDKIT=1); where a CLI that builds
 // with BuildKit is installed, the same build is also made with it and the listings compared.
@@ -166,6 +166,17 @@ describe('a Dockerfile in a subfolder (-f docker/Dockerfile)', () => {
       'linked.Dockerfile l 777',
       'secret.env f 644',
     ]);
+  });
+
+  it('sends the classic builder what BuildKit gets under the same ignore file (one choice for both)', async () => {
+    const tag = `node-image-audit/buildkit-session-test-classic:${randomUUID().slice(0, 8)}`;
+    builtTags.push(tag);
+    expect((await buildContext(dir, { tag, dockerfile: 'other/Dockerfile', builder: 'classic' })).builder).toBe('classic');
+    // app.js (listed) stays out and secret.env (listed only by .dockerignore) lands, as under BuildKit. The
+    // Dockerfile is always sent to the classic daemon, which leaves it out of COPY only when .dockerignore
+    // (the one it reads from the tar) lists it: here only other/Dockerfile.dockerignore does.
+    const buildkit = tree((await build(dir, 'other/Dockerfile')).tag);
+    expect(tree(tag)).toEqual([...buildkit, 'other d 755', 'other/Dockerfile f 644'].sort());
   });
 
   it('builds with a Dockerfile that is a symlink', async () => {

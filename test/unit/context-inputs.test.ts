@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { PatternMatcher } from '../../src/docker/buildkit-session.js';
+import { PatternMatcher } from '../../src/dockerignore/patternmatcher.js';
 import { resolveContext } from '../../src/target/context.js';
-import { ignorePatternProblem } from '../../src/target/dockerignore.js';
+import { ignorePatternProblem } from '../../src/dockerignore/ignorefile.js';
 
 function makeContext(files: Record<string, string>): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'ctx-inputs-'));
@@ -39,7 +39,7 @@ describe('.dockerignore patterns that Docker rejects', () => {
     );
   });
 
-  it('checks every line as moby/patternmatcher does (filepath.Match syntax, after Clean)', () => {
+  it('checks every line as moby/patternmatcher does (filepath.Match syntax after Clean, then the regexp it compiles)', () => {
     const bad: Record<string, RegExp> = {
       '[': /not closed/,
       'src/[a': /not closed/,
@@ -50,15 +50,18 @@ describe('.dockerignore patterns that Docker rejects', () => {
       'a\\': /lone \\/,
       '[a\\': /not closed/,
       '[z-a]': /reversed/,
+      // Valid for filepath.Match, refused by the regexp Docker compiles the pattern to (when it matches).
+      '[[:alpha:]': /not closed/,
+      'a\\q': /\\q is not an escape/,
       '!': /"!" alone/,
       '! ': /"!" alone/,
     };
     for (const [pattern, reason] of Object.entries(bad)) expect(ignorePatternProblem(pattern), pattern).toMatch(reason);
-    const good = ['node_modules', '*.log', '**/*.tmp', '!keep.log', '[abc]', '[^a-c]x', '[]a]'.slice(1), 'a\\[b', 'x]', '[\\]]', 'foo(', 'a+b', '{x}', '/abs', '[[:alpha:]'];
+    const good = ['node_modules', '*.log', '**/*.tmp', '!keep.log', '[abc]', '[^a-c]x', '[]a]'.slice(1), 'a\\[b', 'x]', '[\\]]', 'foo(', 'a+b', '{x}', '/abs', '[[:alpha:]]', 'a\\d'];
     for (const pattern of good) expect(ignorePatternProblem(pattern), pattern).toBeUndefined();
   });
 
-  it('checks the same patterns for the classic builder path, so its matcher never throws', async () => {
+  it('matches ( ) + as plain characters for the classic builder path, as Docker does', async () => {
     // Valid for Docker: parentheses and plus are plain characters in .dockerignore.
     const dir = makeContext({ '.dockerignore': 'foo(\na+b\n(x)\n', 'foo(': 'x', 'a+b': 'x', 'aab': 'x', '(x)': 'x' });
     const context = resolveContext(dir);

@@ -70,6 +70,20 @@ describe('resolveContext', () => {
     writeFileSync(path.join(dir, 'docs/Dockerfile'), 'FROM scratch\n');
     expect(await entries(resolveContext(dir, 'docs/Dockerfile').tar())).toContain('docs/Dockerfile');
   });
+  it('applies <Dockerfile>.dockerignore in place of .dockerignore, as BuildKit does', async () => {
+    const dir = makeContext('docs\n');
+    writeFileSync(path.join(dir, 'app.Dockerfile'), 'FROM scratch\n');
+    writeFileSync(path.join(dir, 'app.Dockerfile.dockerignore'), 'secrets\n*.log\n');
+    const context = resolveContext(dir, 'app.Dockerfile');
+    expect(context.ignoreFile).toBe('app.Dockerfile.dockerignore');
+    const sent = await entries(context.tar());
+    expect(sent).toContain('docs/readme.md');
+    expect(sent).not.toContain('secrets/public.txt');
+    expect(sent).not.toContain('debug.log');
+    // The classic daemon reads .dockerignore from the tar: the CLI always sends it.
+    expect(sent).toEqual(expect.arrayContaining(['.dockerignore', 'app.Dockerfile', 'app.Dockerfile.dockerignore']));
+    expect(resolveContext(dir).ignoreFile).toBe('.dockerignore');
+  });
 });
 
 describe('resolveContext: what the Docker CLI sends besides regular files', () => {

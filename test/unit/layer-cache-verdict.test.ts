@@ -1,11 +1,12 @@
 // layer-cache: a rebuild in which nothing re-ran proves nothing (the change never reached the build),
-// and the file to change is chosen under the ignore file BuildKit uses: <Dockerfile>.dockerignore first.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+// and the file to change is chosen under the ignore file the audit's build applied, handed to the check
+// (BuiltContext): the check reaches nothing in src/target/.
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CheckInput } from '../../src/checks/check.js';
-import { layerCache, sentBy, type LayerCacheObservation } from '../../src/checks/layer-cache.js';
+import type { BuiltContext, CheckInput, ObserveContext } from '../../src/checks/check.js';
+import { layerCache, type LayerCacheObservation } from '../../src/checks/layer-cache.js';
 
 const run = (o: LayerCacheObservation) => layerCache.run({ observed: o } as unknown as CheckInput);
 const instructions = [
@@ -47,31 +48,51 @@ describe('the layer-cache verdict', () => {
   });
 });
 
-describe('the files a build is sent, for the file to change', () => {
+describe('the file to change, under the ignore file the audit applied', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'layer-cache-sent-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  mkdirSync(path.join(dir, 'docker'));
-  writeFileSync(path.join(dir, '.dockerignore'), 'node_modules\n');
-  writeFileSync(path.join(dir, 'app.Dockerfile.dockerignore'), 'node_modules\nserver.js\n');
-  writeFileSync(path.join(dir, 'docker/web.Dockerfile.dockerignore'), 'src/legacy\n');
+  mkdirSync(path.join(dir, 'src'));
+  writeFileSync(path.join(dir, 'app.Dockerfile'), 'FROM node\nCOPY package.json ./\nRUN npm ci\nCOPY . .\nCMD ["node", "server.js"]\n');
+  writeFileSync(path.join(dir, 'server.js'), 'a');
+  writeFileSync(path.join(dir, 'src/server.js'), 'b');
 
-  it('BuildKit: <Dockerfile>.dockerignore wins over .dockerignore', () => {
-    const { isSent, ignoreFile } = sentBy(dir, 'app.Dockerfile', 'buildkit');
-    expect(ignoreFile).toBe('app.Dockerfile.dockerignore');
-    expect(isSent('server.js')).toBe(false);
-    expect(isSent('src/server.js')).toBe(true);
+  async function observe(built: BuiltContext): Promise<LayerCacheObservation> {
+    const ctx = {
+      target: { kind: 'context', dir },
+      contextDir: dir,
+      dockerfile: 'app.Dockerfile',
+      builtContext: built,
+      basics: { command: { entryScript: 'server.js' }, image: { config: { workingDir: '/app' } } },
+      stage: async () => ({ all: instructions }),
+      docker: { removeImage: async () => undefined },
+      signal: new AbortController().signal,
+      settings: {},
+    } as unknown as ObserveContext;
+    return (await layerCache.observe!(ctx)) as LayerCacheObservation;
+  }
+
+  it('skips the entry script the ignore file excludes, changes a sent source in a copy, and rebuilds that copy', async () => {
+    const rebuilt: Array<{ copyDir: string; changed: string }> = [];
+    const built: BuiltContext = {
+      ignoreFile: 'app.Dockerfile.dockerignore',
+      isSent: (p) => p !== 'server.js',
+      rebuild: async (copyDir, tag) => {
+        rebuilt.push({ copyDir, changed: readFileSync(path.join(copyDir, 'src/server.js'), 'utf8') });
+        expect(tag).toMatch(/^node-image-audit\/layer-cache-probe-/);
+        return { imageId: 'sha256:x', builder: 'buildkit', steps: [{ name: '[2/3] RUN npm ci', cached: true }] } as never;
+      },
+    };
+    const o = await observe(built);
+    expect(o).toMatchObject({ changedFile: 'src/server.js', ignoreFile: 'app.Dockerfile.dockerignore' });
+    expect(rebuilt).toHaveLength(1);
+    expect(rebuilt[0].copyDir).not.toBe(dir);
+    expect(rebuilt[0].changed).toMatch(/^b\n\/\/ image-audit layer-cache probe/);
+    // The user's files are never touched, and the copy is gone.
+    expect(readFileSync(path.join(dir, 'src/server.js'), 'utf8')).toBe('b');
+    expect(existsSync(rebuilt[0].copyDir)).toBe(false);
   });
-  it('BuildKit: next to a Dockerfile in a subfolder', () => {
-    const { isSent, ignoreFile } = sentBy(dir, 'docker/web.Dockerfile', 'buildkit');
-    expect(ignoreFile).toBe('docker/web.Dockerfile.dockerignore');
-    expect(isSent('src/legacy/a.js')).toBe(false);
-    expect(isSent('node_modules/x/index.js')).toBe(true);
-  });
-  it('BuildKit without one, and the classic builder always, use .dockerignore', () => {
-    expect(sentBy(dir, 'Dockerfile', 'buildkit').ignoreFile).toBe('.dockerignore');
-    const classic = sentBy(dir, 'app.Dockerfile', 'classic');
-    expect(classic.ignoreFile).toBe('.dockerignore');
-    expect(classic.isSent('server.js')).toBe(true);
-    expect(classic.isSent('node_modules/x')).toBe(false);
+  it('skips, naming the ignore file, when it sends no source file', async () => {
+    const o = await observe({ ignoreFile: '.dockerignore', isSent: () => false, rebuild: async () => expect.fail('no rebuild') });
+    expect(o.skipped).toMatch(/no \.js\/\.ts source file is sent by a COPY of the build context \(with \.dockerignore\)/);
   });
 });

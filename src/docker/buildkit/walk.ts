@@ -1,0 +1,249 @@
+// The walk fsutil's sender makes (fs.go, filter.go, followlinks.go): lexical order (Go's filepath.WalkDir
+// sorts names bytewise), symlinks not followed, include and exclude patterns applied with moby's matcher
+// (src/dockerignore/), so that what reaches BuildKit is what `docker build` sends. A folder that is itself
+// filtered out is still walked when a pattern may keep something inside it, and is then sent just before
+// the first entry kept inside it. Pure of gRPC: it yields entries, ./diffcopy.ts sends them.
+import type { BigIntStats } from 'node:fs';
+import { lstat, readdir, readlink } from 'node:fs/promises';
+import path from 'node:path';
+import { filepathMatch, goClean } from '../../dockerignore/go-path.js';
+import { PatternMatcher, type MatchInfo, type Pattern } from '../../dockerignore/patternmatcher.js';
+
+export interface WalkEntry {
+  /** Relative, '/'-separated, as bytes. */
+  relative: Buffer;
+  absolute: Buffer;
+  stat: BigIntStats;
+  linkname?: Buffer;
+}
+
+interface VisitedDir {
+  entry: WalkEntry;
+  /** The relative path as text (for the matchers), with a trailing '/'. */
+  pathWithSep: string;
+  includeInfo?: MatchInfo;
+  excludeInfo?: MatchInfo;
+  emitted: boolean;
+}
+
+const SLASH = Buffer.from('/');
+
+export async function* walkFiltered(
+  root: string,
+  filter: { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[] },
+  signal?: AbortSignal,
+): AsyncGenerator<WalkEntry> {
+  let includePatterns = filter.includePatterns?.length ? [...filter.includePatterns] : undefined;
+  if (filter.followPaths?.length) {
+    const targets = await followLinks(root, filter.followPaths);
+    if (targets) includePatterns = dedupePaths([...(includePatterns ?? []), ...targets]);
+  }
+  const matcher = (patterns: string[] | undefined, what: string) => {
+    if (!patterns?.length) return undefined;
+    try {
+      return new PatternMatcher(patterns);
+    } catch (err) {
+      // As fsutil words it (Go prints a []string as [a b]).
+      throw new Error(`invalid ${what}: [${patterns.join(' ')}]: ${(err as Error).message}`);
+    }
+  };
+  const include = matcher(includePatterns, 'includepatterns');
+  const exclude = matcher(filter.excludePatterns, 'excludepatterns');
+  const onlyPrefixIncludes = include ? include.patterns.every((p) => p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true;
+  const onlyPrefixExcludeExceptions = exclude ? exclude.patterns.every((p) => !p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true;
+  const parents: VisitedDir[] = [];
+
+  async function* visit(absolute: Buffer, relative: Buffer | undefined, depth: number): AsyncGenerator<WalkEntry> {
+    let names: Buffer[];
+    try {
+      names = (await readdir(absolute, { encoding: 'buffer' })).sort(Buffer.compare);
+    } catch (err) {
+      // A folder gone since it was listed is skipped (fsutil turns "not exist" into SkipDir).
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      const parent = parents[depth - 1];
+      // An unreadable folder that was filtered out is no error (fsutil: skip && ErrPermission).
+      if (parent && !parent.emitted && (err as NodeJS.ErrnoException).code === 'EACCES') return;
+      throw err;
+    }
+    for (const name of names) {
+      signal?.throwIfAborted();
+      const childAbsolute = Buffer.concat([absolute, SLASH, name]);
+      const childRelative = relative ? Buffer.concat([relative, SLASH, name]) : name;
+      let stat: BigIntStats;
+      try {
+        stat = await lstat(childAbsolute, { bigint: true });
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw err;
+      }
+      const entry: WalkEntry = { relative: childRelative, absolute: childAbsolute, stat };
+      const isDir = stat.isDirectory();
+      // Patterns are text: a name that is not UTF-8 is matched with its bytes decoded (as Go's regexp
+      // reads invalid bytes as U+FFFD), but sent as bytes.
+      const text = childRelative.toString('utf8');
+      parents.length = depth;
+      const parent = parents[depth - 1];
+      const dir: VisitedDir | undefined = isDir ? { entry, pathWithSep: `${text}/`, emitted: false } : undefined;
+      let skip = false;
+      // fsutil's SkipDir: a folder no pattern can keep anything inside of is not walked at all.
+      let skipDir = false;
+      if (include) {
+        const [matched, info] = matchWith(include, 'includepatterns', text, parent?.includeInfo);
+        if (dir) dir.includeInfo = info;
+        if (!matched) {
+          if (isDir && onlyPrefixIncludes) {
+            skipDir = !include.patterns.some((p) => !p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`));
+          }
+          skip = true;
+        }
+      }
+      if (exclude && !skipDir) {
+        const [matched, info] = matchWith(exclude, 'excludepatterns', text, parent?.excludeInfo);
+        if (dir) dir.excludeInfo = info;
+        if (matched) {
+          if (isDir && onlyPrefixExcludeExceptions) {
+            skipDir = !(exclude.exclusions && exclude.patterns.some((p) => p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`)));
+          }
+          skip = true;
+        }
+      }
+      if (skipDir) continue;
+
+      if (!skip) {
+        if (stat.isSymbolicLink()) {
+          try {
+            entry.linkname = await readlink(childAbsolute, { encoding: 'buffer' });
+          } catch (err) {
+            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+            throw err;
+          }
+        }
+        // Folders filtered out themselves but holding this entry are sent first, outermost first.
+        for (const p of parents) {
+          if (p.emitted) continue;
+          p.emitted = true;
+          yield p.entry;
+        }
+        if (dir) dir.emitted = true;
+        yield entry;
+      }
+      if (dir) {
+        parents.push(dir);
+        yield* visit(childAbsolute, childRelative, depth + 1);
+        parents.length = depth;
+      }
+    }
+  }
+
+  yield* visit(Buffer.from(path.resolve(root)), undefined, 0);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// followpaths (fsutil followlinks.go): each path, with every symlink on its way resolved inside the
+// folder, becomes an include pattern, so that a Dockerfile or a COPY source reached through a link is sent.
+
+async function followLinks(root: string, paths: string[]): Promise<string[] | undefined> {
+  const resolved = new Set<string>();
+  const readSymlink = async (p: string, allowWildcard: boolean): Promise<string[] | undefined> => {
+    const base = path.posix.basename(p);
+    if (allowWildcard && containsWildcards(base)) {
+      const parentDir = path.posix.dirname(p);
+      let names: string[];
+      try {
+        names = await readdir(path.join(root, parentDir));
+      } catch {
+        return undefined;
+      }
+      let out: string[] | undefined;
+      for (const name of names.sort()) {
+        if (!goMatches(base, name)) continue;
+        const targets = await readSymlink(path.posix.join(parentDir, name), false);
+        if (targets) (out ??= []).push(...targets);
+      }
+      return out;
+    }
+    if (p === '.' || p === '/') return undefined;
+    let linkname: string;
+    try {
+      const st = await lstat(path.join(root, p));
+      if (!st.isSymbolicLink()) return undefined;
+      linkname = await readlink(path.join(root, p));
+    } catch {
+      return undefined;
+    }
+    const link = goClean(linkname);
+    if (link.startsWith('/')) return [link];
+    return [path.posix.join('/', path.posix.join(path.posix.dirname(p), link))];
+  };
+  const append = async (input: string): Promise<void> => {
+    let p = goClean(`./${input}`);
+    let current = '.';
+    for (;;) {
+      const slash = p.indexOf('/');
+      const head = slash >= 0 ? p.slice(0, slash) : p;
+      current = goClean(`${current}/${head}`);
+      const targets = await readSymlink(current, true);
+      p = slash >= 0 ? p.slice(slash + 1) : '';
+      if ((p === '' || targets) && resolved.has(current)) return;
+      if (targets) {
+        resolved.add(current);
+        for (const target of targets) await append(goClean(`${target}/${p}`));
+        return;
+      }
+      if (p === '') {
+        resolved.add(current);
+        return;
+      }
+    }
+  };
+  for (const p of paths) await append(p);
+  return dedupePaths([...resolved].sort());
+}
+
+/** fsutil's dedupePaths: drops paths below one already listed; "." (everything) means no filter. */
+function dedupePaths(sorted: string[]): string[] | undefined {
+  const out: string[] = [];
+  let last: string | undefined;
+  for (const s of sorted) {
+    if (s === '.') return undefined;
+    if (last !== undefined && s.startsWith(`${last}/`)) continue;
+    out.push(s);
+    last = s;
+  }
+  return out;
+}
+
+function containsWildcards(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i];
+    if (ch === '\\') i++;
+    else if (ch === '*' || ch === '?' || ch === '[') return true;
+  }
+  return false;
+}
+
+/** A match whose error (a pattern Go's regexp refuses) is worded as fsutil words it. */
+function matchWith(matcher: PatternMatcher, what: string, file: string, parent: MatchInfo | undefined): [boolean, MatchInfo] {
+  try {
+    return matcher.matchesUsingParentResults(file, parent);
+  } catch (err) {
+    throw new Error(`failed to match ${what}: ${(err as Error).message}`);
+  }
+}
+
+/** filepath.Match as fsutil calls it here: a malformed pattern matches nothing. */
+function goMatches(pattern: string, name: string): boolean {
+  try {
+    return filepathMatch(pattern, name);
+  } catch {
+    return false;
+  }
+}
+
+/** The pattern without a trailing "/**" or "/*": the folder it keeps or leaves out (fsutil's onlyPrefix checks). */
+function withoutTrailingGlob(p: Pattern): string {
+  let s = p.cleaned;
+  if (s.endsWith('/**')) s = s.slice(0, -3);
+  if (s.endsWith('/*')) s = s.slice(0, -2);
+  return s;
+}
