@@ -1,42 +1,16 @@
-// Every wait in the tool is bounded and described: the one sleep (abortable) and the bounded polls and
-// deadlines that every other module uses, instead of bare timers of its own.
+// Waiting, bounded: `sleep` is the tool's one pause (abortable; every poll loop — the settle wait, the
+// process table, the reaper, zombie-reaping's probe — sleeps through it) and `withinMs` bounds a promise
+// without cancelling it. Other timers in src/ are deadlines (a build's, a daemon call's) or the
+// background sampler's interval, never a pause; waits for the daemon's events carry their own bound.
 
+/** Our time source (ms, monotonic); tests pass a fake one. */
 export interface Clock {
   now(): number;
-  sleep(ms: number): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => performance.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
-
-export interface PollOptions<T> {
-  /** What we wait for, e.g. "healthy"; shows up in progress lines. */
-  what: string;
-  deadlineMs: number;
-  intervalMs: number;
-  clock?: Clock;
-  onProgress?: (line: string) => void;
-  /** Returns a value when done, or undefined to keep polling. */
-  probe: () => Promise<T | undefined>;
-}
-
-export type PollResult<T> = { done: true; value: T; elapsedMs: number } | { done: false; elapsedMs: number };
-
-/** Polls `probe` until it returns a value or the deadline passes. Never throws on timeout. */
-export async function pollUntil<T>(opts: PollOptions<T>): Promise<PollResult<T>> {
-  const clock = opts.clock ?? systemClock;
-  const start = clock.now();
-  for (;;) {
-    const value = await opts.probe();
-    const elapsedMs = clock.now() - start;
-    if (value !== undefined) return { done: true, value, elapsedMs };
-    if (elapsedMs >= opts.deadlineMs) return { done: false, elapsedMs };
-    opts.onProgress?.(`waiting for ${opts.what}, ${(elapsedMs / 1000).toFixed(1)} s of ${(opts.deadlineMs / 1000).toFixed(1)} s`);
-    await clock.sleep(Math.min(opts.intervalMs, Math.max(1, opts.deadlineMs - elapsedMs)));
-  }
-}
 
 /** Resolves with the promise's value, or with `undefined` once `ms` pass; the promise is left running.
  * An abort of `signal` rejects at once with the signal's reason. */

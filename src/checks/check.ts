@@ -1,7 +1,7 @@
 // What every check is: an id (public contract), a title, what observations it needs, a pure `run`, and
 // everything else about it that reporters and the gate use (its evidence as lines, its fix hint, its
 // doc page, its Dockerfile location, its gate metrics). A reporter iterates; it never switches on an id.
-import type { DockerPort } from '../docker/port.js';
+import type { BuildResult, DockerPort } from '../docker/port.js';
 import type { FileFacts, ImageBasics } from '../facts/image-facts.js';
 import type { StageView } from '../facts/dockerfile.js';
 import type { LiveProbe } from '../lifecycle/probe.js';
@@ -61,6 +61,16 @@ export interface Verdict<E = Record<string, unknown>> {
   location?: SourceLocation;
 }
 
+/** A context target's build context as the audit built it: what a check may use of it without src/target/. */
+export interface BuiltContext {
+  /** The ignore file that decided what was sent (`<Dockerfile>.dockerignore` or `.dockerignore`), relative; undefined: none. */
+  ignoreFile?: string;
+  /** Whether a path relative to the context is sent to the builder. */
+  isSent(relativePath: string): boolean;
+  /** Builds `copyDir`, a copy of the context, as the target was built (Dockerfile, args, stage, builder, deadline), tagged `tag`. */
+  rebuild(copyDir: string, tag: string, signal: AbortSignal): Promise<BuildResult>;
+}
+
 /** What a check may use to gather its own observation, once, before it runs. */
 export interface ObserveContext {
   docker: DockerPort;
@@ -71,6 +81,7 @@ export interface ObserveContext {
   target: TargetSpec;
   contextDir?: string;
   dockerfile?: string;
+  builtContext?: BuiltContext;
   /** The Dockerfile's stage view, parsed once per audit (undefined for an image reference or an unreadable Dockerfile). */
   stage?: () => Promise<StageView | undefined>;
   /**

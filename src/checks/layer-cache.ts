@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { appendFile, cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { SourceLocation } from '../types.js';
@@ -92,20 +92,6 @@ export function analyseRebuild(steps: RebuildStep[], instructions: SourceLocatio
 const SOURCE = /\.(c|m)?(j|t)sx?$/;
 const MANIFESTS = /(^|\/)(package\.json|package-lock\.json|npm-shrinkwrap\.json|yarn\.lock|pnpm-lock\.yaml|pnpm-workspace\.yaml|bun\.lockb?|\.npmrc|\.yarnrc(\.yml)?)$/;
 
-/** The COPY/ADD sources (from the context, not --from another stage) of a Dockerfile, in order. */
-function copiedSources(dockerfileText: string, parse: typeof import('dockerfile-ast').DockerfileParser.parse): string[] {
-  const out: string[] = [];
-  for (const instruction of parse(dockerfileText).getInstructions()) {
-    const keyword = instruction.getKeyword();
-    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
-    const args = instruction.getArguments().map((a) => a.getValue());
-    if (args.some((a) => /^--from=/.test(a))) continue;
-    const paths = args.filter((a) => !a.startsWith('--'));
-    out.push(...paths.slice(0, -1));
-  }
-  return out;
-}
-
 async function firstSource(dir: string, relative: string, isSent: (p: string) => boolean): Promise<string | undefined> {
   const absolute = path.join(dir, relative);
   if (!existsSync(absolute)) return undefined;
@@ -123,13 +109,7 @@ async function firstSource(dir: string, relative: string, isSent: (p: string) =>
  * The source file to touch: the entry script when a COPY sends it (matched by its path's tail), else the
  * first .js/.ts file a COPY sends. Never a manifest or a lockfile.
  */
-async function fileToChange(dir: string, dockerfile: string, entryInImage: string | undefined, isSent: (p: string) => boolean): Promise<string | undefined> {
-  // dockerfile-ast is CommonJS: Node's import() gives its named exports, but the bundled CLI's chunk
-  // (esbuild, ESM with code splitting) gives only `default` (module.exports). Read it either way.
-  const dockerfileAst = (await import('dockerfile-ast')) as typeof import('dockerfile-ast') & { default?: typeof import('dockerfile-ast') };
-  const DockerfileParser = dockerfileAst.DockerfileParser ?? dockerfileAst.default?.DockerfileParser;
-  if (!DockerfileParser) throw new Error('dockerfile-ast has no DockerfileParser export');
-  const sources = copiedSources(await readFile(path.join(dir, dockerfile), 'utf8'), (t) => DockerfileParser.parse(t));
+async function fileToChange(dir: string, sources: string[], entryInImage: string | undefined, isSent: (p: string) => boolean): Promise<string | undefined> {
   if (entryInImage) {
     const parts = entryInImage.split('/').filter(Boolean);
     for (let i = 0; i < parts.length; i++) {
@@ -162,7 +142,7 @@ async function observeLayerCache(ctx: ObserveContext): Promise<LayerCacheObserva
     const script = ctx.basics.command.entryScript;
     const entryInImage = script ? path.posix.resolve(ctx.basics.image.config.workingDir || '/', script) : undefined;
     const { isSent, ignoreFile } = built;
-    const changedFile = await fileToChange(temp, ctx.dockerfile, entryInImage, isSent);
+    const changedFile = await fileToChange(temp, view.copiedSources, entryInImage, isSent);
     if (!changedFile) return { skipped: `no .js/.ts source file is sent by a COPY of the build context${ignoreFile ? ` (with ${ignoreFile})` : ''}: nothing to change`, instructions };
     await appendFile(path.join(temp, changedFile), `\n// image-audit layer-cache probe ${Date.now()}\n`);
     ctx.onStatus?.(`layer-cache: rebuilding with ${changedFile} changed`);

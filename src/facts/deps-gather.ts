@@ -4,13 +4,58 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import type { DockerPort } from '../docker/port.js';
-import { locateApp, LOCKFILES } from './app-location.js';
-import { computeReach, classify } from './deps-graph.js';
+import { locateApp, LOCKFILES, type AppLocation } from './app-location.js';
+import type { ImageBasics } from './basics.js';
+import { computeReach, classify, type Classification, type Reach } from './deps-graph.js';
 import { addArchive, emptyTree, pickManifest, type InstalledTree, type Manifest } from './deps-tree.js';
 import { parseYaml } from './deps-yaml.js';
-import type { DevDependencyFacts, ImageBasics } from './image-facts.js';
-import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, parseYarnLock, pnpmStoreKeys, type DevOnlySet } from './lockfile.js';
+import { devOnlyFromLockfile, devOnlyFromPnpmLock, devOnlyFromYarnLock, devOnlyKeys, parseYarnLock, pnpmStoreKeys, type DevOnlyPackage, type DevOnlySet } from './lockfile.js';
 import { observed, observeSync, parseJsonFile, unobserved, type Observed } from '../observed.js';
+
+export interface InstalledDevPackage extends DevOnlyPackage {
+  /** Absolute path in the image. */
+  imagePath: string;
+  sizeBytes: number;
+}
+
+/** A file the facts were read from: where ("image: /app/package.json", "build context: package.json") and what it holds. */
+export interface FoundFile<T> {
+  from: string;
+  value: T;
+}
+
+export interface DevDependencyFacts {
+  app: AppLocation;
+  /**
+   * The node_modules folders Node would look in for the app (from its folder upward) and those that
+   * exist; not observed when one could not be looked at (then "none there" is not known).
+   */
+  nodeModules: Observed<{ lookedFor: string[]; found: string[] }>;
+  /**
+   * The app's package.json (the image's own, else the build context's): `undefined` when there is none
+   * (an observation), not observed when it could not be read or parsed (the file and why).
+   */
+  manifest: Observed<FoundFile<Manifest> | undefined>;
+  /**
+   * The dev-only set of the lockfile that belongs to the installed tree: `undefined` when there is none,
+   * not observed when the one found could not be read or parsed (the file and why).
+   */
+  lockfile: Observed<FoundFile<DevOnlySet> | undefined>;
+  /** Read only when no node_modules was found: the entry file's bare requires (evidence, not the verdict). */
+  entrySource?: Observed<{ path: string; bareRequires: string[] }>;
+  /** Folders of the image's NODE_PATH that exist: Node loads packages from them too (not read by this check). */
+  nodePath?: Observed<string[]>;
+  /** Dev-only packages that exist in the image under the app's node_modules. */
+  installed: InstalledDevPackage[];
+  notes: string[];
+  /** The tree sorted into production, dev-only and extraneous packages (absent when nothing was read). */
+  classification?: Classification;
+  productionCount?: number;
+  /** A second lockfile that describes the same tree (npm's hidden lockfile, pnpm's .pnpm/lock.yaml). */
+  crossCheck?: { from: string; devOnlyCount: number; agrees: boolean };
+  /** A read that failed twice (e.g. a transient daemon error): what and why. */
+  readErrors: string[];
+}
 
 const posix = path.posix;
 
@@ -137,35 +182,110 @@ export async function gatherDevDependencies(
   contextDir: string | undefined,
   signal?: AbortSignal,
 ): Promise<DevDependencyFacts> {
-  const notes: string[] = [];
-  const readErrors: string[] = [];
+  const files = new ImageFiles(docker, containerId, signal);
+  const app = await locateApp(basics.command, basics.image.config.workingDir, files.stat);
+  const facts = factsOfLocation(app, files.readErrors);
+  if (app.pnp && !app.installRoot) return facts;
+
+  // The app's manifest and the installed trees are read side by side: each archive read costs the
+  // daemon a helper process, so they overlap.
+  const imageManifest = app.packageJson ? files.readText(app.packageJson) : Promise.resolve(observed(undefined));
+  const tree = await readInstalledTrees(files, app);
+  const { manifest, contextFile } = readAppManifest(facts, app, await imageManifest, contextDir);
+  const found: FoundApp = { app, dir: app.packageJson ? posix.dirname(app.packageJson) : app.startDir, manifest, contextDir, contextManifestFile: contextFile };
+  const reach = await readWorkspacePackages(files, tree, found, facts.notes);
+  for (const why of tree.unparsable.values()) facts.notes.push(`${why} (its dependencies are not known)`);
+  facts.lockfile = await readLockfile(files, found);
+  const lockKeys = crossCheckHiddenLockfiles(facts, tree, manifest);
+  notePnpmDevInstall(tree, facts.notes);
+  noteWhatIsMissing(facts, app, manifest, contextDir);
+  if (tree.roots.length) classifyInstalled(facts, app, tree, reach, lockKeys);
+  else if (!app.installRoot && facts.nodeModules.ok) await lookBeyondNodeModules(files, facts, app, basics.image.config.env);
+  return facts;
+}
+
+/** The image's files, read through the created container; each read is retried once (an abort is not). */
+class ImageFiles {
+  /** A read that failed twice: what and why. */
+  readonly readErrors: string[] = [];
   /** Symlinked paths seen by stat → their target (the daemon resolves it in the container's root). */
-  const links = new Map<string, string>();
-  // undefined: absent; throws when the path could not be looked at (twice).
-  const stat = async (p: string): Promise<{ isDirectory: boolean } | undefined> => {
-    const s = await twice(() => docker.statPath(containerId, p, { signal }), signal);
+  readonly links = new Map<string, string>();
+
+  constructor(
+    private readonly docker: DockerPort,
+    private readonly containerId: string,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
+
+  get aborted(): boolean {
+    return this.signal?.aborted === true;
+  }
+
+  /** undefined: absent; throws when the path could not be looked at (twice). */
+  readonly stat = async (p: string): Promise<{ isDirectory: boolean } | undefined> => {
+    const s = await twice(() => this.docker.statPath(this.containerId, p, { signal: this.signal }), this.signal);
     if (s?.linkTarget) {
       // statPath is an lstat: a symlinked node_modules (or entry) is judged by what it points to.
-      const target = await twice(() => docker.statPath(containerId, s.linkTarget, { signal }), signal);
-      links.set(p, s.linkTarget);
+      const target = await twice(() => this.docker.statPath(this.containerId, s.linkTarget, { signal: this.signal }), this.signal);
+      this.links.set(p, s.linkTarget);
       return target && { isDirectory: target.isDirectory };
     }
     return s && { isDirectory: s.isDirectory };
   };
-  // undefined: absent; not observed: the read failed twice.
-  const readText = async (p: string): Promise<Observed<string | undefined>> => {
+
+  /** undefined: absent; not observed: the read failed twice. */
+  async readText(p: string): Promise<Observed<string | undefined>> {
     try {
-      return observed((await twice(() => docker.readFile(containerId, p, { signal }), signal))?.toString('utf8'));
+      return observed((await twice(() => this.docker.readFile(this.containerId, p, { signal: this.signal }), this.signal))?.toString('utf8'));
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (this.aborted) throw err;
       return unobserved(`reading ${p}: ${firstLine(err)}`);
     }
-  };
-  const app = await locateApp(basics.command, basics.image.config.workingDir, stat);
+  }
+
+  /** Whether a folder is there; a stat that failed twice is a read error (`stat <path>: why`), taken as absent. */
+  async isDirectory(p: string): Promise<boolean> {
+    try {
+      return (await this.stat(p))?.isDirectory ?? false;
+    } catch (err) {
+      if (this.aborted) throw err;
+      this.readErrors.push(`stat ${p}: ${firstLine(err)}`);
+      return false;
+    }
+  }
+
+  /** A node_modules folder's archive added to the tree; a failure is a read error (`reading <dir>: why`). */
+  async addTree(tree: InstalledTree, dir: string, source: () => string = () => dir): Promise<void> {
+    try {
+      const from = source();
+      await twice(async () => {
+        const stream = await this.docker.archive(this.containerId, from, { signal: this.signal });
+        if (stream) await addArchive(tree, from, stream, this.signal);
+      }, this.signal);
+    } catch (err) {
+      if (this.aborted) throw err;
+      this.readErrors.push(`reading ${dir}: ${firstLine(err)}`);
+    }
+  }
+}
+
+/** The app as found: its location, its folder, its package.json (the image's or the context's) and the build context. */
+interface FoundApp {
+  app: AppLocation;
+  /** The folder of the app's package.json, else the folder it starts in. */
+  dir: string;
+  manifest?: Manifest;
+  contextDir?: string;
+  /** The build context's package.json of the app, when there is one. */
+  contextManifestFile?: string;
+}
+
+/** The facts the app's location gives: where Node looks for node_modules and what is there. */
+function factsOfLocation(app: AppLocation, readErrors: string[]): DevDependencyFacts {
   for (const u of app.unreadable ?? []) readErrors.push(`stat ${u.path}: ${u.why}`);
   const lookedFor = app.nodeModulesLookedFor ?? [];
   const nodeModulesUnknown = app.unreadable?.find((u) => lookedFor.includes(u.path));
-  const facts: DevDependencyFacts = {
+  return {
     app,
     nodeModules: nodeModulesUnknown
       ? unobserved(`could not look at ${nodeModulesUnknown.path}: ${nodeModulesUnknown.why}`)
@@ -173,17 +293,38 @@ export async function gatherDevDependencies(
     manifest: observed(undefined),
     lockfile: observed(undefined),
     installed: [],
-    notes,
+    notes: [],
     readErrors,
   };
-  if (app.pnp && !app.installRoot) return facts;
+}
 
-  // The app's manifest (the image's own, else the build context's) and the installed trees are read
-  // side by side: each archive read costs the daemon a helper process, so they overlap.
-  const manifestText = app.packageJson ? readText(app.packageJson) : Promise.resolve(observed(undefined));
-  const tree: InstalledTree = emptyTree();
-  await readInstalledTrees();
-  const imageManifest = await manifestText;
+/** The installed trees, nearest first: one archive each. */
+async function readInstalledTrees(files: ImageFiles, app: AppLocation): Promise<InstalledTree> {
+  const tree = emptyTree();
+  for (const root of app.installRoots) {
+    const dir = root === '/' ? '/node_modules' : `${root}/node_modules`;
+    const target = files.links.get(dir);
+    await files.addTree(tree, dir, () => {
+      if (target === undefined) return dir;
+      // A symlinked node_modules: its target is read, and Node's realpath leads there.
+      if (posix.basename(target) !== 'node_modules') throw new Error(`${dir} is a symlink to ${target}, which is not a node_modules folder`);
+      tree.symlinks.set(dir, target);
+      return target;
+    });
+  }
+  return tree;
+}
+
+/**
+ * The app's package.json into `facts.manifest`: the image's own, else the build context's (named as
+ * such). `contextFile` is the context's package.json of the app, whichever was used.
+ */
+function readAppManifest(
+  facts: DevDependencyFacts,
+  app: AppLocation,
+  imageManifest: Observed<string | undefined>,
+  contextDir: string | undefined,
+): { manifest?: Manifest; contextFile?: string } {
   let manifest: Manifest | undefined;
   if (app.blocked?.packageJson) {
     facts.manifest = unobserved(`the app's package.json is not known: ${app.blocked.packageJson}`);
@@ -194,122 +335,99 @@ export async function gatherDevDependencies(
     facts.manifest = parsed.ok ? observed({ from: `image: ${app.packageJson}`, value: parsed.value }) : parsed;
   }
   if (facts.manifest.ok && facts.manifest.value) manifest = facts.manifest.value.value;
-  const contextManifestFile = contextDir ? findInContext(contextDir, manifest) : undefined;
-  if (facts.manifest.ok && !manifest && contextManifestFile && contextDir) {
+  const contextFile = contextDir ? findInContext(contextDir, manifest) : undefined;
+  if (facts.manifest.ok && !manifest && contextFile && contextDir) {
     // The image has none: the build context's, named as such.
-    const shown = `build context: ${path.relative(contextDir, contextManifestFile)}`;
-    const text = readContextFile(contextManifestFile);
+    const shown = `build context: ${path.relative(contextDir, contextFile)}`;
+    const text = readContextFile(contextFile);
     const parsed = text.ok ? parseManifest(shown, text.value) : text;
     facts.manifest = parsed.ok ? observed({ from: shown, value: parsed.value }) : parsed;
     if (parsed.ok) manifest = parsed.value;
   }
-  const appDir = app.packageJson ? posix.dirname(app.packageJson) : app.startDir;
+  return { manifest, contextFile };
+}
 
-  // The installed trees, nearest first: one archive each.
-  async function readInstalledTrees(): Promise<void> {
-    for (const root of app.installRoots) {
-      const dir = root === '/' ? '/node_modules' : `${root}/node_modules`;
-      const target = links.get(dir);
-      try {
-        if (target !== undefined) {
-          // A symlinked node_modules: its target is read, and Node's realpath leads there.
-          if (posix.basename(target) !== 'node_modules') throw new Error(`${dir} is a symlink to ${target}, which is not a node_modules folder`);
-          tree.symlinks.set(dir, target);
-        }
-        await twice(async () => {
-          const stream = await docker.archive(containerId, target ?? dir, { signal });
-          if (stream) await addArchive(tree, target ?? dir, stream, signal);
-        }, signal);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        readErrors.push(`reading ${dir}: ${firstLine(err)}`);
-      }
-    }
-  }
-
-  // Workspace packages linked from outside node_modules: their package.json (and own node_modules).
+/** Workspace packages linked from outside node_modules: their package.json (and own node_modules), read until the reach is closed. */
+async function readWorkspacePackages(files: ImageFiles, tree: InstalledTree, { dir: appDir, manifest }: FoundApp, notes: string[]): Promise<Reach | undefined> {
   const externals = new Map<string, Manifest | null>();
   let reach = manifest ? computeReach(tree, externals, appDir, manifest) : undefined;
   for (let round = 0; reach && reach.external.length && round < 8; round++) {
     for (const dir of reach.external.slice(0, 50)) {
-      const text = await readText(`${dir}/package.json`);
+      const text = await files.readText(`${dir}/package.json`);
       const parsed = !text.ok ? text : text.value === undefined ? undefined : parseManifest(`${dir}/package.json`, text.value);
       if (parsed && !parsed.ok) notes.push(`workspace package ${dir}: ${parsed.why}`);
       externals.set(dir, parsed?.ok ? parsed.value : null);
-      let hasModules = false;
-      try {
-        hasModules = (await stat(`${dir}/node_modules`))?.isDirectory ?? false;
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        readErrors.push(`stat ${dir}/node_modules: ${firstLine(err)}`);
-      }
-      if (hasModules) {
-        try {
-          await twice(async () => {
-            const stream = await docker.archive(containerId, `${dir}/node_modules`, { signal });
-            if (stream) await addArchive(tree, `${dir}/node_modules`, stream, signal);
-          }, signal);
-        } catch (err) {
-          if (signal?.aborted) throw err;
-          readErrors.push(`reading ${dir}/node_modules: ${firstLine(err)}`);
-        }
-      }
+      if (await files.isDirectory(`${dir}/node_modules`)) await files.addTree(tree, `${dir}/node_modules`);
     }
     reach = computeReach(tree, externals, appDir, manifest!);
   }
-  for (const why of tree.unparsable.values()) notes.push(`${why} (its dependencies are not known)`);
+  return reach;
+}
 
-  // The lockfile that belongs to the installed tree first: the image's own next to its node_modules,
-  // then upward from the app, then the build context's (upward from the app's package.json there).
-  // The first one that exists decides: one that cannot be read or parsed is "not observed", never
-  // skipped for the next (which would describe another tree).
-  const candidates: Array<{ where: string; read: () => Promise<Observed<string | undefined>>; manifest: () => Promise<Manifest | undefined> }> = [];
+interface LockfileCandidate {
+  where: string;
+  read: () => Promise<Observed<string | undefined>>;
+  /** The package.json next to it (yarn.lock is read with it). */
+  manifest: () => Promise<Manifest | undefined>;
+}
+
+/**
+ * The lockfile that belongs to the installed tree first: the image's own next to its node_modules,
+ * then upward from the app, then the build context's (upward from the app's package.json there).
+ * The first one that exists decides: one that cannot be read or parsed is "not observed", never
+ * skipped for the next (which would describe another tree).
+ */
+async function readLockfile(files: ImageFiles, found: FoundApp): Promise<DevDependencyFacts['lockfile']> {
+  if (found.app.blocked?.lockfile) return unobserved(`the lockfile is not known: ${found.app.blocked.lockfile}`);
+  for (const candidate of lockfileCandidates(files, found)) {
+    const text = await candidate.read();
+    if (!text.ok) return unobserved(`${candidate.where}: ${text.why}`);
+    if (text.value === undefined) continue;
+    const set = parseLockfile(candidate.where, text.value, await candidate.manifest());
+    return set.ok ? observed({ from: candidate.where, value: set.value }) : set;
+  }
+  return observed(undefined);
+}
+
+function lockfileCandidates(files: ImageFiles, { app, dir: appDir, manifest, contextDir, contextManifestFile }: FoundApp): LockfileCandidate[] {
+  const candidates: LockfileCandidate[] = [];
   const imageLockfiles = [...app.installRoots.flatMap((r) => LOCKFILES.map((f) => (r === '/' ? `/${f}` : `${r}/${f}`)))];
   if (app.lockfile && !imageLockfiles.includes(app.lockfile)) imageLockfiles.push(app.lockfile);
   for (const file of imageLockfiles) {
     candidates.push({
       where: `image: ${file}`,
-      read: () => readText(file),
+      read: () => files.readText(file),
       manifest: async () => {
         if (posix.dirname(file) === appDir) return manifest;
-        const text = await readText(`${posix.dirname(file)}/package.json`);
+        const text = await files.readText(`${posix.dirname(file)}/package.json`);
         const parsed = text.ok && text.value !== undefined ? parseManifest(`${posix.dirname(file)}/package.json`, text.value) : undefined;
         return parsed?.ok ? parsed.value : undefined;
       },
     });
   }
-  if (contextDir) {
-    const lock = contextLockfile(contextDir, contextManifestFile ? path.dirname(contextManifestFile) : contextDir);
-    if (lock) {
-      candidates.push({
-        where: `build context: ${path.relative(contextDir, lock)}`,
-        read: async () => readContextFile(lock),
-        manifest: async () => {
-          const file = path.join(path.dirname(lock), 'package.json');
-          const text = existsSync(file) ? readContextFile(file) : undefined;
-          const parsed = text?.ok ? parseManifest(file, text.value) : undefined;
-          return (parsed?.ok ? parsed.value : undefined) ?? manifest;
-        },
-      });
-    }
+  const lock = contextDir && contextLockfile(contextDir, contextManifestFile ? path.dirname(contextManifestFile) : contextDir);
+  if (contextDir && lock) {
+    candidates.push({
+      where: `build context: ${path.relative(contextDir, lock)}`,
+      read: async () => readContextFile(lock),
+      manifest: async () => {
+        const file = path.join(path.dirname(lock), 'package.json');
+        const text = existsSync(file) ? readContextFile(file) : undefined;
+        const parsed = text?.ok ? parseManifest(file, text.value) : undefined;
+        return (parsed?.ok ? parsed.value : undefined) ?? manifest;
+      },
+    });
   }
-  if (app.blocked?.lockfile) facts.lockfile = unobserved(`the lockfile is not known: ${app.blocked.lockfile}`);
-  else {
-    for (const candidate of candidates) {
-      const text = await candidate.read();
-      if (!text.ok) {
-        facts.lockfile = unobserved(`${candidate.where}: ${text.why}`);
-        break;
-      }
-      if (text.value === undefined) continue;
-      const set = parseLockfile(candidate.where, text.value, await candidate.manifest());
-      facts.lockfile = set.ok ? observed({ from: candidate.where, value: set.value }) : set;
-      break;
-    }
-  }
-  const lockfileSet = facts.lockfile.ok ? facts.lockfile.value?.value : undefined;
+  return candidates;
+}
 
-  // The package managers' own records of the installed tree, as a cross-check.
+/**
+ * The package managers' own records of the installed tree (npm's hidden lockfile, pnpm's
+ * .pnpm/lock.yaml), as a cross-check, and the lockfile when none was found. Returns the dev-only keys
+ * both give.
+ */
+function crossCheckHiddenLockfiles(facts: DevDependencyFacts, tree: InstalledTree, manifest: Manifest | undefined): Set<string> | undefined {
+  const lockfileSet = facts.lockfile.ok ? facts.lockfile.value?.value : undefined;
   const nearest = tree.roots[0];
   let lockKeys = lockfileSet ? new Set([...devOnlyKeys(lockfileSet), ...pnpmStoreKeys(lockfileSet)]) : undefined;
   for (const hiddenFile of nearest ? [`${nearest}/.package-lock.json`, `${nearest}/.pnpm/lock.yaml`] : []) {
@@ -317,7 +435,7 @@ export async function gatherDevDependencies(
     if (text === undefined) continue;
     const set = parseLockfile(`image: ${hiddenFile}`, text, manifest);
     if (!set.ok) {
-      notes.push(`the cross-check was not read: ${set.why}`);
+      facts.notes.push(`the cross-check was not read: ${set.why}`);
       continue;
     }
     const keys = devOnlyKeys(set.value);
@@ -327,47 +445,58 @@ export async function gatherDevDependencies(
     lockKeys = new Set([...(lockKeys ?? []), ...keys, ...pnpmStoreKeys(set.value)]);
     break;
   }
+  return lockKeys;
+}
+
+/** pnpm records in .modules.yaml whether it installed the devDependencies. */
+function notePnpmDevInstall(tree: InstalledTree, notes: string[]): void {
+  const nearest = tree.roots[0];
   const modulesYaml = nearest ? tree.hidden.get(`${nearest}/.modules.yaml`) : undefined;
-  if (modulesYaml) {
-    const yaml = observeSync(`${nearest}/.modules.yaml`, () => parseYaml(stripBom(modulesYaml)) as Record<string, unknown>);
-    const included = yaml.ok ? (yaml.value.included as Record<string, string> | undefined) : undefined;
-    if (included?.devDependencies === 'true') notes.push(`${nearest}/.modules.yaml says pnpm installed the devDependencies (included.devDependencies: true)`);
-  }
+  if (!modulesYaml) return;
+  const yaml = observeSync(`${nearest}/.modules.yaml`, () => parseYaml(stripBom(modulesYaml)) as Record<string, unknown>);
+  const included = yaml.ok ? (yaml.value.included as Record<string, string> | undefined) : undefined;
+  if (included?.devDependencies === 'true') notes.push(`${nearest}/.modules.yaml says pnpm installed the devDependencies (included.devDependencies: true)`);
+}
 
-  if (facts.manifest.ok && !manifest) notes.push(`no package.json for the app (looked upward from ${app.startDir}${contextDir ? ' and in the build context' : ''}): the production set cannot be computed`);
-  if (facts.lockfile.ok && !facts.lockfile.value && manifest) notes.push('no lockfile found: dev-only packages are the closure of package.json devDependencies in the image');
-  if (!app.installRoot) notes.push(`no node_modules found from ${app.startDir} upward`);
+function noteWhatIsMissing(facts: DevDependencyFacts, app: AppLocation, manifest: Manifest | undefined, contextDir: string | undefined): void {
+  if (facts.manifest.ok && !manifest) facts.notes.push(`no package.json for the app (looked upward from ${app.startDir}${contextDir ? ' and in the build context' : ''}): the production set cannot be computed`);
+  if (facts.lockfile.ok && !facts.lockfile.value && manifest) facts.notes.push('no lockfile found: dev-only packages are the closure of package.json devDependencies in the image');
+  if (!app.installRoot) facts.notes.push(`no node_modules found from ${app.startDir} upward`);
+}
 
-  if (tree.roots.length) {
-    const classification = classify(tree, reach, lockKeys);
-    facts.classification = classification;
-    facts.productionCount = reach?.production.size;
-    if (reach?.unresolved.length) notes.push(`required but not installed: ${reach.unresolved.slice(0, 5).map((u) => `${u.name} (from ${u.from})`).join(', ')}`);
-    const root = app.installRoot === '/' ? '' : app.installRoot ?? '';
-    facts.installed = classification.dev.map((p) => ({ name: p.name, version: p.version, path: p.path.startsWith(`${root}/`) ? p.path.slice(root.length + 1) : p.path, imagePath: p.path, sizeBytes: p.sizeBytes ?? 0 }));
-  } else if (!app.installRoot && facts.nodeModules.ok) {
-    // No node_modules where Node looks: what else could the app load packages from? NODE_PATH.
-    const nodePath = nodePathOf(basics.image.config.env);
-    const present: string[] = [];
-    let failed: string | undefined;
-    for (const dir of nodePath) {
-      try {
-        if ((await stat(dir))?.isDirectory) present.push(dir);
-      } catch (err) {
-        if (signal?.aborted) throw err;
-        failed = `stat ${dir} (NODE_PATH): ${firstLine(err)}`;
-      }
-    }
-    if (nodePath.length) facts.nodePath = failed ? unobserved(failed) : observed(present);
-    // The entry file's bare requires: evidence (a bundle needs none; a package it names is not installed).
-    if (app.entryScript && app.entryKind?.ok && app.entryKind.value === 'file') {
-      const source = await readText(app.entryScript);
-      facts.entrySource = !source.ok
-        ? source
-        : source.value === undefined
-          ? unobserved(`${app.entryScript} was there when looked at, but reading it found no file`)
-          : observed({ path: app.entryScript, bareRequires: bareRequires(source.value) });
+/** The installed tree sorted into production, dev-only and extraneous packages; the dev-only ones are the finding. */
+function classifyInstalled(facts: DevDependencyFacts, app: AppLocation, tree: InstalledTree, reach: Reach | undefined, lockKeys: Set<string> | undefined): void {
+  const classification = classify(tree, reach, lockKeys);
+  facts.classification = classification;
+  facts.productionCount = reach?.production.size;
+  if (reach?.unresolved.length) facts.notes.push(`required but not installed: ${reach.unresolved.slice(0, 5).map((u) => `${u.name} (from ${u.from})`).join(', ')}`);
+  const root = app.installRoot === '/' ? '' : app.installRoot ?? '';
+  facts.installed = classification.dev.map((p) => ({ name: p.name, version: p.version, path: p.path.startsWith(`${root}/`) ? p.path.slice(root.length + 1) : p.path, imagePath: p.path, sizeBytes: p.sizeBytes ?? 0 }));
+}
+
+/**
+ * No node_modules where Node looks: what else could the app load packages from? NODE_PATH; and the
+ * entry file's bare requires, as evidence (a bundle needs none; a package it names is not installed).
+ */
+async function lookBeyondNodeModules(files: ImageFiles, facts: DevDependencyFacts, app: AppLocation, env: string[] | undefined): Promise<void> {
+  const nodePath = nodePathOf(env);
+  const present: string[] = [];
+  let failed: string | undefined;
+  for (const dir of nodePath) {
+    try {
+      if ((await files.stat(dir))?.isDirectory) present.push(dir);
+    } catch (err) {
+      if (files.aborted) throw err;
+      failed = `stat ${dir} (NODE_PATH): ${firstLine(err)}`;
     }
   }
-  return facts;
+  if (nodePath.length) facts.nodePath = failed ? unobserved(failed) : observed(present);
+  if (app.entryScript && app.entryKind?.ok && app.entryKind.value === 'file') {
+    const source = await files.readText(app.entryScript);
+    facts.entrySource = !source.ok
+      ? source
+      : source.value === undefined
+        ? unobserved(`${app.entryScript} was there when looked at, but reading it found no file`)
+        : observed({ path: app.entryScript, bareRequires: bareRequires(source.value) });
+  }
 }

@@ -19,6 +19,8 @@ export interface StageView {
   all: SourceLocation[];
   /** Every ENV value and ARG default of the whole Dockerfile, every stage (the redactor's feed). */
   assignments: Array<{ name: string; value: string }>;
+  /** The COPY/ADD sources from the build context (not --from another stage), every stage, in order. */
+  copiedSources: string[];
 }
 
 const normalise = (text: string) => text.replace(/\\\n/g, ' ').replace(/\s+/g, ' ').trim();
@@ -76,5 +78,19 @@ export function stageView(file: string, content: string, buildTarget?: string): 
       const properties = keyword === 'ENV' ? (i as Env).getProperties() : keyword === 'ARG' ? [(i as Arg).getProperty()] : [];
       return properties.flatMap((p) => (p && p.getValue() !== null ? [{ name: p.getName(), value: p.getValue()! }] : []));
     }),
+    copiedSources: copiedSources(instructions),
   };
+}
+
+function copiedSources(instructions: Instruction[]): string[] {
+  const out: string[] = [];
+  for (const instruction of instructions) {
+    const keyword = instruction.getKeyword();
+    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
+    const args = instruction.getArguments().map((a) => a.getValue());
+    if (args.some((a) => /^--from=/.test(a))) continue;
+    const paths = args.filter((a) => !a.startsWith('--'));
+    out.push(...paths.slice(0, -1));
+  }
+  return out;
 }

@@ -3,7 +3,7 @@
 // audit's abort signal and a bound. A probe that perturbs the app (`perturbs`) runs on a container of its
 // own, so it never changes what the other checks observe on the shared one.
 import type { DockerPort, ExecRequest, ExecResult } from '../docker/port.js';
-import type { ImageBasics } from '../facts/image-facts.js';
+import type { ImageBasics } from '../facts/basics.js';
 import type { ManifestTarget } from '../manifest/select.js';
 import type { Clock } from '../wait.js';
 import type { ContainerWatch } from './events.js';
@@ -82,3 +82,17 @@ export interface LiveProbe<R = unknown> {
 
 /** What a probe gave: its value, or why it could not run (a `skip`/`error` for its check, never a pass). */
 export type ProbeOutcome = { ran: true; value: unknown; durationMs: number } | { ran: false; reason: string; durationMs: number };
+
+/** A probe that throws could not run: its reason is kept for its check; an abort of the audit propagates. */
+export async function runProbe(work: () => Promise<unknown>, clock: Clock, signal: AbortSignal): Promise<ProbeOutcome> {
+  const began = clock.now();
+  try {
+    const value = await work();
+    return { ran: true, value, durationMs: Math.round(clock.now() - began) };
+  } catch (err) {
+    if (signal.aborted) throw err;
+    const e = err as Error;
+    const reason = e.name === 'TimeoutError' || e.name === 'AbortError' ? 'the probe did not finish within its bound' : e.message;
+    return { ran: false, reason, durationMs: Math.round(clock.now() - began) };
+  }
+}

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { DockerPort } from '../docker/port.js';
+import type { BuildResult, DockerPort } from '../docker/port.js';
 import { UsageError } from '../errors.js';
 import type { TargetSpec } from '../types.js';
 import { BUILD_TIMEOUT_MS, buildImage } from './build.js';
@@ -17,6 +17,12 @@ export interface ResolvedTarget {
   contextDir?: string;
   dockerfile?: string;
   builder?: 'buildkit' | 'classic';
+  /** What the checks may use of the context: what was sent, and a rebuild of a copy (layer-cache). */
+  context?: {
+    ignoreFile?: string;
+    isSent(relativePath: string): boolean;
+    rebuild(copyDir: string, tag: string, signal: AbortSignal): Promise<BuildResult>;
+  };
 }
 
 /**
@@ -73,17 +79,28 @@ export async function resolveTarget(
   // Loaded on demand: auditing an image reference needs no tar or ignore-file code.
   const { resolveContext } = await import('./context.js');
   const context = resolveContext(spec.dir, spec.dockerfile);
-  const result = await buildImage(docker, {
-    context: context.tar,
+  // A copy of the context is built with the same Dockerfile path, arguments, stage, builder and deadline.
+  const build = (dir: string, tag: string, buildSignal: AbortSignal | undefined, progress?: (line: string) => void) => {
+    const built = dir === context.dir ? context : resolveContext(dir, context.dockerfile);
+    return buildImage(docker, {
+      context: built.tar,
+      contextDir: built.dir,
+      dockerfile: built.dockerfile,
+      buildArgs: spec.buildArgs ?? {},
+      target: spec.buildTarget,
+      tag,
+      timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
+      builder,
+      signal: buildSignal,
+      onProgress: progress,
+    });
+  };
+  const result = await build(context.dir, imageTagFor(context.dir, context.dockerfile, spec.buildTarget), signal, onProgress);
+  return {
+    imageRef: result.imageId,
     contextDir: context.dir,
     dockerfile: context.dockerfile,
-    buildArgs: spec.buildArgs ?? {},
-    target: spec.buildTarget,
-    tag: imageTagFor(context.dir, context.dockerfile, spec.buildTarget),
-    timeoutMs: spec.buildTimeoutMs ?? BUILD_TIMEOUT_MS,
-    builder,
-    signal,
-    onProgress,
-  });
-  return { imageRef: result.imageId, contextDir: context.dir, dockerfile: context.dockerfile, builder: result.builder };
+    builder: result.builder,
+    context: { ignoreFile: context.ignoreFile, isSent: context.isSent, rebuild: (copyDir, tag, rebuildSignal) => build(copyDir, tag, rebuildSignal) },
+  };
 }

@@ -421,7 +421,7 @@ export const healthcheckOf = (o: { intervalMs: number; timeoutMs: number; startP
 });
 
 /** Our clock under vitest's fake timers (Date is faked; the script's timers are too). */
-export const dateClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
+export const dateClock: Clock = { now: () => Date.now() };
 
 /** Advances fake time in steps until `work` settles; bounded so a hang fails the test instead of spinning. */
 export async function settleInFakeTime<T>(advance: (ms: number) => Promise<unknown>, work: Promise<T>, limitMs = 900_000, stepMs = 50): Promise<T> {

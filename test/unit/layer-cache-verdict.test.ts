@@ -63,7 +63,7 @@ describe('the file to change, under the ignore file the audit applied', () => {
       dockerfile: 'app.Dockerfile',
       builtContext: built,
       basics: { command: { entryScript: 'server.js' }, image: { config: { workingDir: '/app' } } },
-      stage: async () => ({ all: instructions }),
+      stage: async () => ({ all: instructions, copiedSources: ['package.json', '.'] }),
       docker: { removeImage: async () => undefined },
       signal: new AbortController().signal,
       settings: {},

@@ -34,7 +34,7 @@ describe('zombie-reaping', () => {
     const context = {
       processes: { app: undefined },
       signal: new AbortController().signal,
-      clock: { now: () => t, sleep: async (ms: number) => void (t += ms) },
+      clock: { now: () => t },
       exec,
       record: () => undefined,
     } as unknown as LiveContext;

@@ -46,6 +46,10 @@ describe('each check\'s locate on the stage that became the image (dockerfile-as
     const targeted = dockerfileLocator('x', 'FROM a AS build\nUSER builder\nFROM b\nUSER app\n', 'build');
     expect(targeted('non-root-user')?.instruction).toBe('USER builder');
   });
+  it('lists what every stage COPYs or ADDs from the context (layer-cache reads it; no second parse)', () => {
+    const view = stageView('x', 'FROM a AS build\nCOPY package.json package-lock.json ./\nADD --chown=1:1 src ./src\nFROM b\nCOPY server.js .\n');
+    expect(view.copiedSources).toEqual(['package.json', 'package-lock.json', 'src', 'server.js']);
+  });
 });
 
 const report: AuditReport = {
