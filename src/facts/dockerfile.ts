@@ -1,6 +1,6 @@
 // Which Dockerfile instruction is responsible for each check's verdict, read with a real parser
 // (dockerfile-ast), in the stage that became the image (the --target stage, else the last one).
-import { DockerfileParser, type Arg, type Env, type Instruction } from 'dockerfile-ast';
+import { Add, Copy, DockerfileParser, type Arg, type Env, type Instruction } from 'dockerfile-ast';
 import type { LayerHistory } from '../docker/port.js';
 import type { SourceLocation } from '../types.js';
 
@@ -85,12 +85,23 @@ export function stageView(file: string, content: string, buildTarget?: string): 
 function copiedSources(instructions: Instruction[]): string[] {
   const out: string[] = [];
   for (const instruction of instructions) {
-    const keyword = instruction.getKeyword();
-    if (keyword !== 'COPY' && keyword !== 'ADD') continue;
-    const args = instruction.getArguments().map((a) => a.getValue());
-    if (args.some((a) => /^--from=/.test(a))) continue;
-    const paths = args.filter((a) => !a.startsWith('--'));
+    if (!(instruction instanceof Copy || instruction instanceof Add)) continue;
+    // Flags are not arguments in dockerfile-ast: a --from source is another stage's, not the context's.
+    if (instruction.getFlags().some((f) => f.getName().toLowerCase() === 'from')) continue;
+    const paths = instruction.getJSONStrings().length
+      ? jsonForm(instruction.getArgumentsContent() ?? '')
+      : instruction.getArguments().map((a) => a.getValue().replace(/^(["'])(.*)\1$/, '$2'));
     out.push(...paths.slice(0, -1));
   }
   return out;
+}
+
+/** The JSON form's strings as Docker reads them (dockerfile-ast's own JSON values drop a path's spaces). */
+function jsonForm(content: string): string[] {
+  try {
+    const list: unknown = JSON.parse(content.slice(content.indexOf('[')));
+    return Array.isArray(list) ? list.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
 }

@@ -50,6 +50,10 @@ describe('each check\'s locate on the stage that became the image (dockerfile-as
     const view = stageView('x', 'FROM a AS build\nCOPY package.json package-lock.json ./\nADD --chown=1:1 src ./src\nFROM b\nCOPY server.js .\n');
     expect(view.copiedSources).toEqual(['package.json', 'package-lock.json', 'src', 'server.js']);
   });
+  it('leaves out COPY --from sources (another stage) and reads the JSON form and quoted paths', () => {
+    const view = stageView('x', 'FROM a AS build\nCOPY "package.json" ./\nFROM b\nCOPY --from=build /app/dist ./dist\nCOPY --chown=node:node ["server.js", "lib dir/", "./"]\nADD --chmod=644 x.txt /x\n');
+    expect(view.copiedSources).toEqual(['package.json', 'server.js', 'lib dir/', 'x.txt']);
+  });
 });
 
 const report: AuditReport = {
