@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, statSync, unl
 import path from 'node:path';
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { DEFAULTS, audit } from '../audit.js';
-import { CHECK_IDS } from '../checks/registry.js';
+import { CHECKS, CHECK_IDS } from '../checks/registry.js';
 import { parseAssignments } from '../config/env-file.js';
 import { loadConfigFor, type GateThresholds } from '../config/load.js';
 import { resolveOptions, type CallerOptions } from '../config/resolve.js';
@@ -253,7 +253,7 @@ function resolveInvocation(command: Command, target: string): Invocation {
   const o = command.opts();
   const outputs = outputsFrom(o);
   const config = loadConfigFor(target, o.config);
-  const options = resolveOptions(config, callerOptions(o));
+  const options = resolveOptions(config, callerOptions(o), CHECKS);
   prepareOutputs(outputs);
   const color = colorWanted({ flag: o.color !== false, env: process.env, isTTY: process.stdout.isTTY === true });
   return { options, gate: config?.gate, outputs, color };
@@ -417,7 +417,8 @@ async function auditCommand(args: string[], { out, shown, signal }: RunContext):
   return code;
 }
 
-function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThresholds> {
+/** The gate's thresholds given on the command line (only those: the config's and the defaults are under them). */
+export function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThresholds> {
   const out: Partial<GateThresholds> = {};
   const number = (flag: string, value: string | undefined) => {
     if (value === undefined) return undefined;
@@ -449,18 +450,25 @@ function thresholdsFrom(o: Record<string, string | undefined>): Partial<GateThre
   return out;
 }
 
+/** The gate's flags: the baseline and the thresholds (`gate`, and `fleet --gate`). */
+export function withGateFlags(command: Command): Command {
+  return command
+    .option('-b, --baseline <image>', "baseline image, or 'auto': the highest semver tag of the same repository below the candidate's")
+    .option('--max-size-growth <percent>', 'size growth that fails the gate (default: 10)')
+    .option('--max-size-growth-bytes <size>', 'also fail above this absolute growth')
+    .option('--max-shutdown-growth <percent>', 'shutdown time growth that fails the gate, when also above --max-shutdown-growth-ms (default: 50)')
+    .option('--max-shutdown-growth-ms <duration>', '(default: 1s)')
+    .option('--max-healthy-growth <percent>', 'time-to-healthy growth that fails the gate, when also above --max-healthy-growth-ms (default: 50)')
+    .option('--max-healthy-growth-ms <duration>', '(default: 2s)');
+}
+
 async function gateCommand(args: string[], { out, shown, signal }: RunContext): Promise<number> {
   const command = withAuditFlags(
-    new Command('image-audit gate')
-      .description('May this image ship? Audit the candidate, compare it with the baseline (the previous release), exit 0 to ship.')
-      .argument('<candidate>', 'image reference (or build context) of the release candidate')
-      .option('-b, --baseline <image>', "baseline image, or 'auto': the highest semver tag of the same repository below the candidate's")
-      .option('--max-size-growth <percent>', 'size growth that fails the gate (default: 10)')
-      .option('--max-size-growth-bytes <size>', 'also fail above this absolute growth')
-      .option('--max-shutdown-growth <percent>', 'shutdown time growth that fails the gate, when also above --max-shutdown-growth-ms (default: 50)')
-      .option('--max-shutdown-growth-ms <duration>', '(default: 1s)')
-      .option('--max-healthy-growth <percent>', 'time-to-healthy growth that fails the gate, when also above --max-healthy-growth-ms (default: 50)')
-      .option('--max-healthy-growth-ms <duration>', '(default: 2s)'),
+    withGateFlags(
+      new Command('image-audit gate')
+        .description('May this image ship? Audit the candidate, compare it with the baseline (the previous release), exit 0 to ship.')
+        .argument('<candidate>', 'image reference (or build context) of the release candidate'),
+    ),
   );
   const early = parse(command, args, out);
   if (early !== undefined) return early;

@@ -11,12 +11,12 @@ import { DurationTooLongError, parseDuration, parseSize } from '../units.js';
 import { readEnvFile } from './env-file.js';
 import { configProblems } from './rules.js';
 import { configSchema } from './schema.js';
-import { DEFAULT_GATE, type GateThresholds } from '../gate/thresholds.js';
+import { DEFAULT_GATE, type GateThresholds } from './gate-thresholds.js';
 
 export const CONFIG_FILE = 'image-audit.config.json';
 
-// The gate's own thresholds type and defaults live with the gate; the config only reads them.
-export { DEFAULT_GATE, type GateThresholds } from '../gate/thresholds.js';
+// The gate's thresholds are settings: their type and defaults live here, and the gate is handed them.
+export { DEFAULT_GATE, type GateThresholds } from './gate-thresholds.js';
 
 /** The config file's keys: the audit options it may set (by the same names), an env file and the gate's thresholds. */
 export type RawConfig = Pick<
@@ -51,6 +51,8 @@ export interface LoadedConfig {
   file: string;
   options: AuditOptions;
   gate: GateThresholds;
+  /** Only the gate keys the file sets (parsed), for layering one file over another (a fleet's targets). */
+  gateGiven: Partial<GateThresholds>;
 }
 
 // Compiled on first use: most runs have no config file, and ajv costs ~100 ms to load and compile.
@@ -123,6 +125,7 @@ export function parseConfig(raw: unknown, file: string, baseDir: string): Loaded
     maxHealthyGrowthMs: ms(g.maxHealthyGrowthMs, '/gate/maxHealthyGrowthMs', DEFAULT_GATE.maxHealthyGrowthMs),
   };
   if (problems.length) fail(file, problems);
+  const gateGiven = Object.fromEntries(Object.entries(gate).filter(([key]) => (g as Record<string, unknown>)[key] !== undefined)) as Partial<GateThresholds>;
   const options: AuditOptions = {
     sizeBudget: config.sizeBudget,
     shutdownBudget: config.shutdownBudget,
@@ -146,7 +149,7 @@ export function parseConfig(raw: unknown, file: string, baseDir: string): Loaded
     container: config.container,
   };
   for (const key of Object.keys(options) as Array<keyof AuditOptions>) if (options[key] === undefined) delete options[key];
-  return { file, options, gate };
+  return { file, options, gate, gateGiven };
 }
 
 function readJson(file: string): unknown {

@@ -3,7 +3,9 @@
 // over it. buildArgs and env merge key by key (env: the config's envFile, then the caller's env files
 // in order, then the caller's own variables); every other option the caller gives replaces the
 // config's. Every value is checked (src/config/rules.ts) before any audit starts.
-import { CHECKS, CHECK_IDS } from '../checks/registry.js';
+// The config knows the check ids (a leaf list) but not the checks: which ones are deep is told by the
+// caller at the edge (`CheckCatalogue`, the registry's CHECKS), so config/ imports nothing above it.
+import { CHECK_IDS } from '../checks/ids.js';
 import { waiverProblems } from '../checks/waivers.js';
 import { UsageError } from '../errors.js';
 import type { AuditOptions, CheckId } from '../types.js';
@@ -28,8 +30,11 @@ export interface CallerOptions {
   envFileName?: string;
 }
 
+/** What option checking needs to know of the checks: their ids, and which run only with `deep`. */
+export type CheckCatalogue = ReadonlyArray<{ id: CheckId; deep?: boolean }>;
+
 /** The audit options of one run: `config` (already validated when loaded) under the caller's values. */
-export function resolveOptions(config: LoadedConfig | undefined, caller: CallerOptions): AuditOptions {
+export function resolveOptions(config: LoadedConfig | undefined, caller: CallerOptions, checks: CheckCatalogue): AuditOptions {
   const given = checkOptions(caller.values, caller.nameOf) as AuditOptions;
   const base = config?.options ?? {};
   const options: AuditOptions = { ...base };
@@ -43,18 +48,18 @@ export function resolveOptions(config: LoadedConfig | undefined, caller: CallerO
 
   const waivers = waiverProblems(given.waivers, caller.nameOf('waivers'));
   if (waivers.length) throw new UsageError(`Bad waiver: ${waivers[0]}`, waivers.slice(1));
-  checkSelection(options, (key) => (given[key] !== undefined ? caller.nameOf(key) : `${key} of ${config?.file}`));
+  checkSelection(options, checks, (key) => (given[key] !== undefined ? caller.nameOf(key) : `${key} of ${config?.file}`));
   return options;
 }
 
 /** Known check ids, and at least one check left to run (the selection rule of audit()'s selectChecks:
  * a deep probe runs with `deep`, or when named in `only`). */
-export function checkSelection(options: Pick<AuditOptions, 'only' | 'skip' | 'deep'>, nameOf: (key: 'only' | 'skip') => string): void {
+export function checkSelection(options: Pick<AuditOptions, 'only' | 'skip' | 'deep'>, checks: CheckCatalogue, nameOf: (key: 'only' | 'skip') => string): void {
   for (const id of [...(options.only ?? []), ...(options.skip ?? [])]) {
     if (!CHECK_IDS.includes(id as CheckId)) throw new UsageError(`Unknown check id "${id}": the checks are ${CHECK_IDS.join(', ')}`);
   }
   const { only, skip } = options;
-  const left = CHECKS.filter((c) => (only?.length ? only.includes(c.id) : !c.deep || options.deep) && !skip?.includes(c.id));
+  const left = checks.filter((c) => (only?.length ? only.includes(c.id) : !c.deep || options.deep) && !skip?.includes(c.id));
   if (left.length === 0) {
     const only = options.only?.length ? `${nameOf('only')} ${options.only.join(',')}` : options.deep ? 'every check' : 'every check but the deep ones';
     throw new UsageError(`No check left to run: ${only} minus ${nameOf('skip')} ${options.skip!.join(',')} is nothing (the checks are ${CHECK_IDS.join(', ')})`);

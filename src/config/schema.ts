@@ -1,6 +1,6 @@
 // The config file's shape (image-audit.config.json, or the `imageAudit` key of package.json), as a
 // JSON Schema validated with ajv. Unknown keys are errors: a typo must not silently do nothing.
-import { CHECK_IDS } from '../checks/registry.js';
+import { CHECK_IDS } from '../checks/ids.js';
 
 const sizeOrBytes = { type: ['string', 'number'], description: "a size such as '250MB' (decimal), '240MiB' (binary), or bytes" };
 const duration = { type: ['string', 'number'], description: "a duration such as '5s' or '1500ms', or milliseconds" };

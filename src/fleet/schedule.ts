@@ -9,6 +9,9 @@
 // image reference missing on one engine (nothing is pulled) is tried on the others.
 // The caller's signal (Ctrl-C) stops every audit; each removes its containers on its engine; nothing
 // is reported.
+//
+// The queue runs any work of a target that yields a result (`scheduleFleet`): the single audit
+// (`runFleet`: a report per target) or the release gate (`fleet --gate`: a gate report per target).
 import { AuditInterruptedError, ImageNotFoundError, UsageError, type AuditError } from '../errors.js';
 import type { AuditReport } from '../types.js';
 import type { FleetEngine } from './engines.js';
@@ -29,8 +32,44 @@ export interface ScheduleOptions {
   onNotice?(line: string): void;
 }
 
-interface Pending {
-  job: FleetJob;
+/** Where a target's work ended: the engine that made the result (or was tried last), and the earlier attempts. */
+export interface Placement {
+  target: string;
+  name: string;
+  engine: string;
+  attempts?: Array<{ engine: string; error: string }>;
+}
+
+export interface WorkOptions<J extends FleetJob, R, T> {
+  signal: AbortSignal;
+  /** The work of one target on `engine`, stopped by `signal`. */
+  run(job: J, engine: FleetEngine, signal: AbortSignal): Promise<R>;
+  /** A check of the result could not run: the result is kept only if its engine still answers. */
+  incomplete(result: R): boolean;
+  /** The entry of a target whose work gave a result. */
+  done(placement: Placement, result: R): T;
+  /** The entry of a target whose work gave none: why, and the exit code of the error (2 usage, 3 could not). */
+  failed(placement: Placement, error: { message: string; detail?: string[] }, exitCode: number): T;
+  answers?(engine: FleetEngine): Promise<boolean>;
+  onStart?(job: J, engine: FleetEngine): void;
+  onDone?(entry: T): void;
+  onNotice?(line: string): void;
+}
+
+/** The single audit of every target: its report, as `image-audit <target>` would give it. */
+export function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: ScheduleOptions): Promise<FleetTarget[]> {
+  const { audit, ...rest } = opts;
+  return scheduleFleet(jobs, engines, {
+    ...rest,
+    run: audit,
+    incomplete: (report) => report.summary.error > 0,
+    done: (placement, report) => auditedTarget(placement, report),
+    failed: ({ target, name, engine, attempts }, error, exitCode) => ({ target, name, engine, exitCode, report: null, error, ...(attempts?.length && { attempts }) }),
+  });
+}
+
+interface Pending<J> {
+  job: J;
   /** Engines it was tried on, in order. */
   tried: string[];
   attempts: Array<{ engine: string; error: string; lost: boolean }>;
@@ -47,10 +86,11 @@ interface EngineState {
 
 const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-export async function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: ScheduleOptions): Promise<FleetTarget[]> {
+export async function scheduleFleet<J extends FleetJob, R, T>(jobs: J[], engines: FleetEngine[], opts: WorkOptions<J, R, T>): Promise<T[]> {
+  type P = Pending<J>;
   const states: EngineState[] = engines.map((fleet) => ({ fleet, running: 0, alive: true, lost: new AbortController() }));
-  const queue: Pending[] = jobs.map((job) => ({ job, tried: [], attempts: [] }));
-  const results: FleetTarget[] = [];
+  const queue: P[] = jobs.map((job) => ({ job, tried: [], attempts: [] }));
+  const results: T[] = [];
   const inflight = new Set<Promise<void>>();
 
   const answers = (state: EngineState): Promise<boolean> => {
@@ -69,26 +109,19 @@ export async function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: S
     state.lost.abort(new Error(`engine ${state.fleet.name} stopped answering`));
   };
 
-  const finish = (target: FleetTarget) => {
-    results.push(target);
-    opts.onDone?.(target);
+  const finish = (entry: T) => {
+    results.push(entry);
+    opts.onDone?.(entry);
   };
 
-  const publicAttempts = (p: Pending) => p.attempts.map(({ engine, error }) => ({ engine, error }));
+  const publicAttempts = (p: P) => p.attempts.map(({ engine, error }) => ({ engine, error }));
+  const placement = (p: P, engine: string): Placement => ({ target: p.job.target, name: p.job.name, engine, ...(p.attempts.length && { attempts: publicAttempts(p) }) });
 
-  const notAudited = (p: Pending, engine: string, message: string, detail: string[] = [], exitCode = 3) =>
-    finish({
-      target: p.job.target,
-      name: p.job.name,
-      engine,
-      exitCode,
-      report: null,
-      error: { message, ...(detail.length && { detail }) },
-      ...(p.attempts.length && { attempts: publicAttempts(p) }),
-    });
+  const notAudited = (p: P, engine: string, message: string, detail: string[] = [], exitCode = 3) =>
+    finish(opts.failed(placement(p, engine), { message, ...(detail.length && { detail }) }, exitCode));
 
   /** Back in the queue for another engine, unless it has used its retries. */
-  const retry = (p: Pending, state: EngineState, error: string, lost: boolean) => {
+  const retry = (p: P, state: EngineState, error: string, lost: boolean) => {
     p.tried.push(state.fleet.name);
     p.attempts.push({ engine: state.fleet.name, error, lost });
     const losses = p.attempts.filter((a) => a.lost).length;
@@ -100,20 +133,20 @@ export async function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: S
     queue.push(p);
   };
 
-  const run = async (p: Pending, state: EngineState) => {
+  const run = async (p: P, state: EngineState) => {
     const name = state.fleet.name;
     const signal = AbortSignal.any([opts.signal, state.lost.signal]);
     opts.onStart?.(p.job, state.fleet);
     try {
-      const report = await opts.audit(p.job, state.fleet, signal);
+      const result = await opts.run(p.job, state.fleet, signal);
       if (opts.signal.aborted) return;
-      // A check that could not run may be the engine's doing: keep the report only if the engine still answers.
-      if (state.lost.signal.aborted || (report.summary.error > 0 && !(await answers(state)))) {
+      // A check that could not run may be the engine's doing: keep the result only if the engine still answers.
+      if (state.lost.signal.aborted || (opts.incomplete(result) && !(await answers(state)))) {
         lose(state, 'a check could not run, and it no longer answers');
         retry(p, state, `engine ${name} stopped answering during the audit`, true);
         return;
       }
-      finish(auditedTarget({ target: p.job.target, name: p.job.name, engine: name, attempts: publicAttempts(p) }, report));
+      finish(opts.done(placement(p, name), result));
     } catch (err) {
       if (opts.signal.aborted) return;
       if (state.lost.signal.aborted) {
@@ -137,7 +170,7 @@ export async function runFleet(jobs: FleetJob[], engines: FleetEngine[], opts: S
     }
   };
 
-  const start = (p: Pending, state: EngineState) => {
+  const start = (p: P, state: EngineState) => {
     state.running++;
     const task = run(p, state).finally(() => {
       state.running--;

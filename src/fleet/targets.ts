@@ -14,10 +14,13 @@
 //   4. the command line.
 // buildArgs and env merge key by key, waivers add up, every other key replaces. So a service keeps what
 // its team configured (the fleet audits it as `image-audit <dir>` would), the platform's defaults fill
-// only what it leaves unset, and whoever runs the fleet overrides with the entry or the flags.
+// only what it leaves unset, and whoever runs the fleet overrides with the entry or the flags. The
+// gate's keys (`gate.baseline`, thresholds: for `fleet --gate`) layer the same way, key by key.
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { CHECKS } from '../checks/registry.js';
+import { DEFAULT_GATE, type GateThresholds } from '../config/gate-thresholds.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { resolveOptions, type CallerOptions } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +37,8 @@ export interface FleetJob {
   auditTarget: string;
   kind: 'context' | 'image';
   options: AuditOptions;
+  /** The gate keys its files set (fleet file defaults, the service's config, the entry), for `fleet --gate`. */
+  gate: Partial<GateThresholds>;
 }
 
 const GLOB = /[*?[\]{}]/;
@@ -149,12 +154,13 @@ export function resolveFleetTargets(input: TargetInput): FleetJob[] {
     const service = serviceConfig(kind === 'context' ? absolute : undefined);
     const layered = layerOptions(layerOptions(layerOptions({}, file?.defaults?.options), service?.options), c.entry?.options?.options);
     const sources = [file?.defaults?.file, service?.file, c.entry?.options?.file].filter(Boolean).join(' over ');
-    const options = resolveOptions(sources ? { file: sources, options: layered, gate: (c.entry?.options ?? service ?? file?.defaults)!.gate } : undefined, input.caller);
+    const gate = { ...file?.defaults?.gateGiven, ...service?.gateGiven, ...c.entry?.options?.gateGiven };
+    const options = resolveOptions(sources ? { file: sources, options: layered, gate: { ...DEFAULT_GATE, ...gate }, gateGiven: gate } : undefined, input.caller, CHECKS);
     if (kind === 'context') {
       const dockerfile = options.dockerfile ?? 'Dockerfile';
       if (!existsSync(absolute) || !statSync(absolute).isDirectory()) throw new UsageError(`${c.entry?.at ?? 'TARGET'}: build context is not a folder: ${c.target}`);
       if (!existsSync(path.resolve(absolute, dockerfile))) throw new UsageError(`${c.entry?.at ?? 'TARGET'}: no ${dockerfile} in ${c.target}`);
     }
-    return { name: c.name, target: c.target, auditTarget, kind, options };
+    return { name: c.name, target: c.target, auditTarget, kind, options, gate };
   });
 }

@@ -18,10 +18,16 @@ export function splitRef(ref: string): ImageRef {
 
 export type BaselineChoice = { ref: string; version: string } | { ref?: undefined; reason: string };
 
+/** Why `auto` can find no baseline for this candidate whatever the engine holds (no semver tag), or undefined. */
+export function autoBaselineProblem(candidate: string): string | undefined {
+  const { tag } = splitRef(candidate);
+  return tag && semver.parse(semver.clean(tag) ?? tag) ? undefined : `the candidate ${candidate} has no semver tag to compare with`;
+}
+
 export function previousRelease(candidate: string, tags: string[]): BaselineChoice {
   const { repository, tag } = splitRef(candidate);
   const current = tag ? semver.parse(semver.clean(tag) ?? tag) : null;
-  if (!current) return { reason: `the candidate ${candidate} has no semver tag to compare with` };
+  if (!current) return { reason: autoBaselineProblem(candidate)! };
   const older = tags
     .map(splitRef)
     .filter((t) => t.repository === repository && t.tag)

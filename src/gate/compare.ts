@@ -1,23 +1,12 @@
 // Baseline against candidate: the regressions the release gate measures. Pure: two reports in,
 // findings out.
-import type { GateThresholds } from './thresholds.js';
+import type { GateThresholds } from '../config/gate-thresholds.js';
 import { CHECKS } from '../checks/registry.js';
-import type { AuditReport, CheckId } from '../types.js';
+import type { AuditReport } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
+import type { Metrics, Regression, TimingKind } from './types.js';
 
-export interface Regression {
-  kind: 'size' | 'check' | 'shutdown' | 'healthy';
-  message: string;
-  checkId?: CheckId;
-}
-
-export interface Metrics {
-  sizeBytes: number;
-  shutdownMs?: number;
-  timeToHealthyMs?: number;
-  /** Every check's gate metric by key (shutdown, healthy, and whatever later checks declare). */
-  byKey: Record<string, number | undefined>;
-}
+export type { Metrics, Regression, TimingKind } from './types.js';
 
 /** The metrics the checks declare, read from their results: the gate knows no check by name. */
 export function metricsOf(report: AuditReport): Metrics {
@@ -31,7 +20,6 @@ export function metricsOf(report: AuditReport): Metrics {
 const pct = (from: number, to: number) => (from === 0 ? (to === 0 ? 0 : Infinity) : ((to - from) / from) * 100);
 const signedPct = (value: number) => `${value >= 0 ? '+' : ''}${value.toFixed(1)}%`;
 
-export type TimingKind = 'shutdown' | 'healthy';
 export const isTiming = (kind: Regression['kind']): kind is TimingKind => kind === 'shutdown' || kind === 'healthy';
 
 const TIMINGS: Record<TimingKind, { label: string; bounds: (t: GateThresholds) => [pct: number, ms: number] }> = {

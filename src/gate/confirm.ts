@@ -5,22 +5,14 @@
 import { CHECKS } from '../checks/registry.js';
 import type { AuditReport, CheckId } from '../types.js';
 import { formatMs } from '../units.js';
-import { isTiming, metricsOf, timingLabel, timingRegression, type Regression, type TimingKind } from './compare.js';
-import type { GateThresholds } from './thresholds.js';
+import { isTiming, metricsOf, timingLabel, timingRegression } from './compare.js';
+import type { GateThresholds } from '../config/gate-thresholds.js';
+import type { Regression, TimingKind, TimingRemeasure } from './types.js';
+
+export type { TimingRemeasure } from './types.js';
 
 /** Runs added to each side: with the first, three samples a side, so one outlier cannot decide. */
 export const CONFIRM_RUNS = 2;
-
-export interface TimingRemeasure {
-  kind: TimingKind;
-  /** Every sample in ms, the first run's first (a run whose check gave no number is left out). */
-  baseline: number[];
-  candidate: number[];
-  /** The medians still regress. */
-  confirmed: boolean;
-  /** What the samples say, in one line. */
-  note: string;
-}
 
 /** Audits one side again with only these checks. */
 export type Remeasure = (side: 'baseline' | 'candidate', only: CheckId[]) => Promise<AuditReport>;
@@ -75,6 +67,3 @@ export async function confirmTimings(
   const remeasured = judged.map((j) => j.remeasure);
   return { regressions, remeasured };
 }
-
-/** The timings the medians did not confirm: a confirmed one is said by its regression already. */
-export const dismissedAsNoise = (remeasured: TimingRemeasure[] | undefined) => (remeasured ?? []).filter((m) => !m.confirmed);

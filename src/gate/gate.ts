@@ -1,54 +1,66 @@
 // The release gate: audit the candidate and its baseline (the previous release), compare, and answer
 // "may this image ship?".
 import { audit, type AuditDependencies } from '../audit.js';
-import { DEFAULT_GATE, type GateThresholds } from './thresholds.js';
+import { DEFAULT_GATE, type GateThresholds } from '../config/gate-thresholds.js';
 import { currentEnginePort } from '../docker/dockerode-port.js';
-import type { AuditOptions, AuditReport } from '../types.js';
+import { CouldNotAuditError, ImageNotFoundError } from '../errors.js';
+import type { AuditOptions } from '../types.js';
 import { previousRelease } from './baseline.js';
-import { findRegressions, isTiming, metricsOf, timingLabel, type Metrics, type Regression } from './compare.js';
-import { CONFIRM_RUNS, confirmTimings, type TimingRemeasure } from './confirm.js';
+import { findRegressions, isTiming, metricsOf, timingLabel } from './compare.js';
+import { CONFIRM_RUNS, confirmTimings } from './confirm.js';
+import type { GateReport, TimingRemeasure } from './types.js';
+
+export type { GateReport } from './types.js';
 
 export interface GateOptions extends AuditOptions {
   /** An image reference, 'auto' (the previous release tag in the daemon), or none. */
   baseline?: string;
   thresholds?: Partial<GateThresholds>;
+  /**
+   * No baseline is no verdict (`fleet --gate`): a baseline that is not given or not found throws
+   * BaselineNotFoundError before the candidate is audited, instead of gating on the candidate alone.
+   */
+  requireBaseline?: boolean;
 }
 
-export interface GateReport {
-  verdict: 'ship' | 'do-not-ship';
-  candidate: AuditReport;
-  baseline?: { ref: string; how: 'given' | 'auto'; report: AuditReport };
-  /** Why there is no baseline (then only the candidate's own checks gate). */
-  baselineNote?: string;
-  metrics: { candidate: Metrics; baseline?: Metrics };
-  regressions: Regression[];
-  /** Timings that regressed on the first runs, measured again (confirmed or dismissed as noise). */
-  remeasured?: TimingRemeasure[];
-  /** The candidate's failing checks that are not regressions (waived ones excluded). */
-  failures: Array<{ id: string; message: string }>;
-  thresholds: GateThresholds;
-  durationMs: number;
-}
+/** The baseline is not in the engine (`auto` found no lower release tag there, or the given image is missing). */
+export class BaselineNotFoundError extends ImageNotFoundError {}
 
 export async function gate(candidate: string, options: GateOptions = {}, deps: AuditDependencies = {}): Promise<GateReport> {
   const began = performance.now();
   // As the docker CLI picks it: DOCKER_HOST, DOCKER_CONTEXT, the current context, the default socket.
   const docker = deps.docker ?? currentEnginePort();
   const thresholds: GateThresholds = { ...DEFAULT_GATE, ...options.thresholds };
-  const { baseline: baselineOption, thresholds: _, ...auditOptions } = options;
+  const { baseline: baselineOption, thresholds: _, requireBaseline, ...auditOptions } = options;
+
+  // Which baseline, before anything is audited: without one, a gate that requires it stops here.
+  let chosen: { ref: string; how: 'given' | 'auto' } | undefined;
+  let baselineNote: string | undefined;
+  if (baselineOption === 'auto') {
+    const choice = previousRelease(candidate, await docker.listImageTags());
+    if ('version' in choice) chosen = { ref: choice.ref, how: 'auto' };
+    else if (requireBaseline) throw new BaselineNotFoundError(`no baseline: ${choice.reason}`);
+    else baselineNote = `${choice.reason}: gating on the candidate's own checks only`;
+  } else if (baselineOption) {
+    chosen = { ref: baselineOption, how: 'given' };
+  } else if (requireBaseline) {
+    throw new BaselineNotFoundError('no baseline given');
+  } else {
+    baselineNote = 'no baseline given: gating on the candidate\'s own checks only';
+  }
 
   // Sequential on purpose: timings measured side by side would slow each other down.
   const candidateReport = await audit(candidate, auditOptions, { docker });
   let baseline: GateReport['baseline'];
-  let baselineNote: string | undefined;
-  if (baselineOption === 'auto') {
-    const choice = previousRelease(candidate, await docker.listImageTags());
-    if ('version' in choice) baseline = { ref: choice.ref, how: 'auto', report: await audit(choice.ref, auditOptions, { docker }) };
-    else baselineNote = `${choice.reason}: gating on the candidate's own checks only`;
-  } else if (baselineOption) {
-    baseline = { ref: baselineOption, how: 'given', report: await audit(baselineOption, auditOptions, { docker }) };
-  } else {
-    baselineNote = 'no baseline given: gating on the candidate\'s own checks only';
+  if (chosen) {
+    try {
+      baseline = { ...chosen, report: await audit(chosen.ref, auditOptions, { docker }) };
+    } catch (err) {
+      // Say which side could not be audited.
+      if (err instanceof ImageNotFoundError) throw new BaselineNotFoundError(`baseline: ${err.message}`, err.detail);
+      if (err instanceof CouldNotAuditError) err.message = `baseline ${chosen.ref}: ${err.message}`;
+      throw err;
+    }
   }
 
   const suspected = baseline ? findRegressions(baseline.report, candidateReport, thresholds) : [];

@@ -5,7 +5,9 @@
 // order as a custom property set at render time (`--by-status: 12`), and the checked order sets
 // `order: var(--by-…)`. A target's findings are hidden until a link targets them (`:target`), so 300
 // targets stay one screen of matrix. Browsers without `:has()` (before Chromium 105, Firefox 121,
-// Safari 15.4) show every row in name order and the findings all the same.
+// Safari 15.4) show every row in name order and the findings all the same. Rows and findings are
+// `content-visibility: auto`: the browser lays out only those on screen (300 rows: about half the
+// time to a laid-out page, docs/bench.md); a browser without it lays out every row, as before.
 import type { FleetReport, FleetTarget } from '../fleet/report.js';
 import type { CheckStatus } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
@@ -36,6 +38,8 @@ const FLEET_CSS = `
 .matrix { display:flex; flex-direction:column; background:#fff; border:1px solid var(--line); border-radius:8px; overflow-x:auto; }
 .row { display:grid; grid-template-columns: minmax(220px, 2.5fr) minmax(90px, 1fr) 74px repeat(var(--checks), 30px) minmax(160px, 2fr); align-items:center; border-top:1px solid var(--line); min-width: max-content; }
 .row > * { padding:3px 6px; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; }
+.row.target, .findings { content-visibility: auto; contain-intrinsic-block-size: auto 29px; }
+.findings { contain-intrinsic-block-size: auto 240px; }
 .row.head { order:-1 !important; border-top:0; background:#f6f8fa; font-size:12px; font-weight:600; position:sticky; top:0; z-index:1; }
 .row.head .ck { writing-mode: vertical-rl; transform: rotate(180deg); white-space:nowrap; height:150px; font-size:11px; padding:4px 0; text-align:left; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-weight:500; }
 .row .name a { color:#1f2328; font-weight:600; text-decoration:none; }

@@ -1,5 +1,5 @@
 // The fleet on a terminal: a line per target as it ends, then a targets × checks table and what failed.
-import { CHECK_IDS } from '../checks/registry.js';
+import { CHECK_IDS } from '../checks/ids.js';
 import type { FleetReport, FleetTarget } from '../fleet/report.js';
 import type { CheckStatus } from '../types.js';
 import { formatMs } from '../units.js';

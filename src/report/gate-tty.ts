@@ -1,7 +1,6 @@
 // The gate on a terminal: baseline and candidate side by side, then the regressions and the verdict.
 import { sanitizeForTerminal } from './sanitize.js';
-import type { GateReport } from '../gate/gate.js';
-import { dismissedAsNoise } from '../gate/confirm.js';
+import type { GateReport } from '../gate/types.js';
 import { formatBytes, formatMs } from '../units.js';
 
 export function renderGateTty(report: GateReport, options: { color: boolean }): string {
@@ -25,7 +24,7 @@ export function renderGateTty(report: GateReport, options: { color: boolean }): 
   out.push(row('shutdown', mb ? opt(mb.shutdownMs, formatMs) : '', opt(mc.shutdownMs, formatMs)));
   out.push(row('time to healthy', mb ? opt(mb.timeToHealthyMs, formatMs) : '', opt(mc.timeToHealthyMs, formatMs)));
   out.push('');
-  for (const m of dismissedAsNoise(report.remeasured)) out.push(`measured again: ${sanitizeForTerminal(m.note, 1000)}`);
+  for (const m of (report.remeasured ?? []).filter((x) => !x.confirmed)) out.push(`measured again: ${sanitizeForTerminal(m.note, 1000)}`);
   for (const r of report.regressions) out.push(`regression: ${sanitizeForTerminal(r.message, 1000)}`);
   for (const f of report.failures) out.push(`failure: ${f.id}: ${sanitizeForTerminal(f.message, 1000)}`);
   for (const w of c.checks.filter((x) => x.status === 'waived')) out.push(`waived: ${w.id}: ${sanitizeForTerminal(w.message, 1000)}`);

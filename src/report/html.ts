@@ -2,8 +2,7 @@
 // SVG, no script, nothing loaded from the network. Everything that came from the image or the app
 // (log lines, file names, labels, instructions) goes through `text()` and is shown as text, never markup.
 import { CHECKS } from '../checks/registry.js';
-import type { GateReport } from '../gate/gate.js';
-import { dismissedAsNoise } from '../gate/confirm.js';
+import type { GateReport } from '../gate/types.js';
 import type { AuditReport, CheckResult, CheckStatus } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
 import { exitCodeFor } from './exit-code.js';
@@ -359,7 +358,8 @@ export function renderGateHtml(gate: GateReport, toolVersion: string): string {
     ...gate.regressions.map((r) => `<li class="regression"><b>regression:</b> ${text(r.message)}</li>`),
     ...gate.failures.map((f) => `<li class="failure"><b>failing:</b> <span class="id">${text(f.id)}</span> ${text(f.message)}</li>`),
   ];
-  const noise = dismissedAsNoise(gate.remeasured);
+  // A confirmed timing is said by its regression already; the dismissed ones are said here.
+  const noise = (gate.remeasured ?? []).filter((m) => !m.confirmed);
   const body = [
     '<header class="report">',
     `<h1>image-audit gate ${text(c.target)}</h1>`,

@@ -1,5 +1,6 @@
 // JUnit XML, as CI test-report viewers read it: one <testsuite> per audited target, one <testcase>
 // per check. fail → <failure>, error → <error>, skip → <skipped>; warn and waived pass with a note.
+import type { GateReport } from '../gate/types.js';
 import type { AuditReport, CheckResult } from '../types.js';
 import { sanitizeMultiline } from './sanitize.js';
 import { docLink, evidenceLines } from './tty.js';
@@ -51,20 +52,50 @@ export interface JunitSuite {
   report: AuditReport;
 }
 
-/** A suite of plain cases, e.g. the gate's regression checks. */
+/** A suite of plain cases, e.g. the gate's regression checks, or a fleet target that could not be audited. */
 export interface JunitPlainSuite {
   name: string;
-  cases: Array<{ name: string; failure?: string }>;
+  /** `failure`: the case found a problem; `error`: it could not be carried out (why), as a check that could not run. */
+  cases: Array<{ name: string; failure?: string; error?: string; detail?: string[] }>;
+}
+
+function plainCase(suite: string, c: JunitPlainSuite['cases'][number]): string {
+  const open = `    <testcase classname="${attr(suite)}" name="${attr(c.name)}"`;
+  const body = c.detail?.length ? escape(c.detail.join('\n')) : '';
+  if (c.error !== undefined) return `${open}>\n      <error message="${attr(c.error)}" type="could-not-audit">${body}</error>\n    </testcase>`;
+  if (c.failure !== undefined) return `${open}>\n      <failure message="${attr(c.failure)}"/>\n    </testcase>`;
+  return `${open}/>`;
+}
+
+const REGRESSION_CASES = [
+  ['size', 'image size growth'],
+  ['check', 'no check regressed'],
+  ['shutdown', 'shutdown time growth'],
+  ['healthy', 'time-to-healthy growth'],
+] as const;
+
+/** A gate's suites: the candidate's audit, the baseline's, and a case per kind of regression; `prefix` names the target in a fleet. */
+export function gateJunitSuites(gate: GateReport, prefix = ''): { suites: JunitSuite[]; plain: JunitPlainSuite[] } {
+  const suites: JunitSuite[] = [{ name: `${prefix}candidate ${gate.candidate.target}`, report: gate.candidate }];
+  if (gate.baseline) suites.push({ name: `${prefix}baseline ${gate.baseline.ref}`, report: gate.baseline.report });
+  const plain = gate.baseline
+    ? [{
+        name: `${prefix}regressions against ${gate.baseline.ref}`,
+        cases: REGRESSION_CASES.map(([kind, name]) => ({ name, failure: gate.regressions.filter((r) => r.kind === kind).map((r) => r.message).join('; ') || undefined })),
+      }]
+    : [];
+  return { suites, plain };
 }
 
 export function renderJunit(suites: JunitSuite[], plain: JunitPlainSuite[] = []): string {
   const count = (status: string) => suites.reduce((n, s) => n + s.report.checks.filter((c) => c.status === status).length, 0);
-  const plainFailures = plain.reduce((n, s) => n + s.cases.filter((c) => c.failure).length, 0);
+  const plainFailures = plain.reduce((n, s) => n + s.cases.filter((c) => c.failure !== undefined && c.error === undefined).length, 0);
+  const plainErrors = plain.reduce((n, s) => n + s.cases.filter((c) => c.error !== undefined).length, 0);
   const tests = suites.reduce((n, s) => n + s.report.checks.length, 0) + plain.reduce((n, s) => n + s.cases.length, 0);
   const time = suites.reduce((t, s) => t + s.report.durationMs, 0) / 1000;
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="image-audit" tests="${tests}" failures="${count('fail') + plainFailures}" errors="${count('error')}" skipped="${count('skip')}" time="${time.toFixed(3)}">`,
+    `<testsuites name="image-audit" tests="${tests}" failures="${count('fail') + plainFailures}" errors="${count('error') + plainErrors}" skipped="${count('skip')}" time="${time.toFixed(3)}">`,
   ];
   for (const { name, report } of suites) {
     const c = (status: string) => report.checks.filter((r) => r.status === status).length;
@@ -79,11 +110,10 @@ export function renderJunit(suites: JunitSuite[], plain: JunitPlainSuite[] = [])
     );
   }
   for (const suite of plain) {
-    out.push(`  <testsuite name="${attr(suite.name)}" tests="${suite.cases.length}" failures="${suite.cases.filter((c) => c.failure).length}" errors="0" skipped="0">`);
-    for (const c of suite.cases) {
-      const open = `    <testcase classname="${attr(suite.name)}" name="${attr(c.name)}"`;
-      out.push(c.failure ? `${open}>\n      <failure message="${attr(c.failure)}"/>\n    </testcase>` : `${open}/>`);
-    }
+    const failures = suite.cases.filter((c) => c.failure !== undefined && c.error === undefined).length;
+    const errors = suite.cases.filter((c) => c.error !== undefined).length;
+    out.push(`  <testsuite name="${attr(suite.name)}" tests="${suite.cases.length}" failures="${failures}" errors="${errors}" skipped="0">`);
+    for (const c of suite.cases) out.push(plainCase(suite.name, c));
     out.push('  </testsuite>');
   }
   out.push('</testsuites>');

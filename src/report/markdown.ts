@@ -1,8 +1,7 @@
 // GitHub-flavoured Markdown, for a pull-request comment or $GITHUB_STEP_SUMMARY: a table of the checks,
 // then what failed with its evidence, fix and doc link. App output goes into fenced blocks or escaped
 // inline text, so a log line cannot add markup, links, mentions or HTML to the comment.
-import type { GateReport } from '../gate/gate.js';
-import { dismissedAsNoise } from '../gate/confirm.js';
+import type { GateReport } from '../gate/types.js';
 import type { AuditReport, CheckResult, CheckStatus } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
 import { exitCodeFor } from './exit-code.js';
@@ -76,7 +75,7 @@ export function renderGateMarkdown(gate: GateReport): string {
     `| size | ${b ? `${formatBytes(b.image.sizeBytes)} | ` : ''}${formatBytes(c.image.sizeBytes)}${gate.regressions.some((r) => r.kind === 'size') ? ' **regressed**' : ''} |`,
     '',
   ];
-  for (const m of dismissedAsNoise(gate.remeasured)) out.push(`- **measured again:** ${inline(m.note)}`);
+  for (const m of (gate.remeasured ?? []).filter((x) => !x.confirmed)) out.push(`- **measured again:** ${inline(m.note)}`);
   for (const r of gate.regressions) out.push(`- **regression:** ${inline(r.message)}`);
   for (const f of gate.failures) out.push(`- **failing:** \`${f.id}\`: ${inline(f.message)}`);
   out.push('');

@@ -1,10 +1,10 @@
 // One audit (or gate), every consumer: the report in each format asked for.
-import type { GateReport } from '../gate/gate.js';
+import type { GateReport } from '../gate/types.js';
 import type { AuditReport } from '../types.js';
 import { renderGateTty } from './gate-tty.js';
 import { renderGateHtml, renderHtml } from './html.js';
 import { renderJson } from './json.js';
-import { renderJunit } from './junit.js';
+import { gateJunitSuites, renderJunit } from './junit.js';
 import { renderGateMarkdown, renderMarkdown } from './markdown.js';
 import { renderSarif } from './sarif.js';
 import { renderTty } from './tty.js';
@@ -39,21 +39,8 @@ export function render(format: Format, subject: Subject, opts: { color: boolean;
     case 'json':
       return `${JSON.stringify(gate, null, 2)}\n`;
     case 'junit': {
-      const suites = [{ name: `candidate ${gate.candidate.target}`, report: gate.candidate }];
-      if (gate.baseline) suites.push({ name: `baseline ${gate.baseline.ref}`, report: gate.baseline.report });
-      const kinds = [
-        ['size', 'image size growth'],
-        ['check', 'no check regressed'],
-        ['shutdown', 'shutdown time growth'],
-        ['healthy', 'time-to-healthy growth'],
-      ] as const;
-      const regressions = gate.baseline
-        ? [{
-            name: `regressions against ${gate.baseline.ref}`,
-            cases: kinds.map(([kind, name]) => ({ name, failure: gate.regressions.filter((r) => r.kind === kind).map((r) => r.message).join('; ') || undefined })),
-          }]
-        : [];
-      return renderJunit(suites, regressions);
+      const { suites, plain } = gateJunitSuites(gate);
+      return renderJunit(suites, plain);
     }
     case 'sarif':
       return renderSarif(gate.candidate, opts.toolVersion);

@@ -1,6 +1,7 @@
 // The ready-made suite (suites/) reads its target and options from the environment, so a CI job can
 // run it against any image without writing a test file.
 import { parseAssignments } from '../config/env-file.js';
+import { CHECKS } from '../checks/registry.js';
 import { loadConfigFor } from '../config/load.js';
 import { resolveOptions, type OptionInput } from '../config/resolve.js';
 import { UsageError } from '../errors.js';
@@ -92,6 +93,6 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv): { target: string; option
     envFiles: text('IMAGE_AUDIT_ENV_FILE') ? [text('IMAGE_AUDIT_ENV_FILE')!] : [],
     envFileName: 'IMAGE_AUDIT_ENV_FILE',
     nameOf: (key) => VARIABLE_OF[key] ?? key,
-  });
+  }, CHECKS);
   return { target, options: { ...options, config: false } };
 }

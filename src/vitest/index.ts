@@ -4,6 +4,7 @@
 // Importing this module registers the matchers (expect.extend) and their types.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { audit, selectChecks } from '../audit.js';
+import { CHECKS } from '../checks/registry.js';
 import { loadConfigFor } from '../config/load.js';
 import { resolveOptions } from '../config/resolve.js';
 import { AuditError } from '../errors.js';
@@ -46,7 +47,7 @@ export function describeImage(target: string | TargetSpec, options: DescribeImag
   // As the CLI does: the config file first, these options over it (a bad value throws here, at collection).
   const configTarget = typeof target === 'string' ? target : target.kind === 'image' ? target.ref : target.dir;
   const config = configPath === false ? undefined : loadConfigFor(configTarget, configPath);
-  const auditOptions = resolveOptions(config, { values: given, nameOf: (key) => `describeImage option ${key}` });
+  const auditOptions = resolveOptions(config, { values: given, nameOf: (key) => `describeImage option ${key}` }, CHECKS);
   const checks = selectChecks(auditOptions.only, auditOptions.skip, auditOptions.deep, Boolean(auditOptions.manifest?.length));
   describe(name ?? `image ${targetLabel(target)}`, () => {
     let report: AuditReport | undefined;

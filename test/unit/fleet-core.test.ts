@@ -156,7 +156,7 @@ describe('fleet targets', () => {
 });
 
 describe('the work queue over engines', () => {
-  const job = (name: string): FleetJob => ({ name, target: name, auditTarget: name, kind: 'image', options: {} });
+  const job = (name: string): FleetJob => ({ name, target: name, auditTarget: name, kind: 'image', options: {}, gate: {} });
   const engine = (name: string, jobs = 2): FleetEngine => ({ engine: { name, host: `unix:///${name}`, source: '--engine' }, name, jobs, port: {} as DockerPort });
   const jobs = ['a', 'b', 'c', 'd', 'e', 'f'].map(job);
 

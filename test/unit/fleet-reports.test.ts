@@ -71,12 +71,17 @@ describe('the fleet in Markdown', () => {
 });
 
 describe('the fleet in JUnit', () => {
-  it('has one testsuite per target, and one failing case for a target that could not be audited', () => {
+  it('has one testsuite per target, and an <error> (not a <failure>) with the reason for a target that could not be audited', () => {
     const xml = new XMLParser({ ignoreAttributes: false }).parse(renderFleet('junit', fleet, opts));
     const suites = [xml.testsuites.testsuite].flat() as Array<Record<string, unknown>>;
     expect(suites.map((s) => s['@_name'])).toEqual(['services/<b>evil</b>', 'services/api', 'services/web', 'myorg/gone:1']);
     const gone = suites[3].testcase as Record<string, Record<string, string>>;
-    expect(gone.failure['@_message']).toBe('engine second stopped answering');
+    expect(gone.failure).toBeUndefined();
+    expect(gone.error['@_message']).toBe('engine second stopped answering');
+    expect(gone.error['#text']).toBe('earlier on default: Image not found');
+    expect(suites[3]).toMatchObject({ '@_failures': '0', '@_errors': '1' });
+    // The totals: web's failing check only; evil's check that could not run and the target that could not be audited.
+    expect(xml.testsuites).toMatchObject({ '@_failures': '1', '@_errors': '2' });
   });
 });
 

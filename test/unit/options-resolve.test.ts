@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveSettings } from '../../src/audit.js';
 import { loadConfig } from '../../src/config/load.js';
-import { resolveOptions, type CallerOptions } from '../../src/config/resolve.js';
+import { CHECKS } from '../../src/checks/registry.js';
+import { resolveOptions as resolveWith, type CallerOptions } from '../../src/config/resolve.js';
 import { usageProblem } from '../support/usage-error.js';
 import { describeImage } from '../../src/vitest/index.js';
 import { optionsFromEnv } from '../../src/vitest/env-options.js';
@@ -17,6 +18,8 @@ const flags = (values: CallerOptions['values'], extra: Partial<CallerOptions> = 
 });
 
 const problem = usageProblem;
+/** As every caller at the edge calls it: with the registry's checks. */
+const resolveOptions = (config: Parameters<typeof resolveWith>[0], caller: CallerOptions) => resolveWith(config, caller, CHECKS);
 
 /** A context directory with a config file, an env file it names, and an extra env file. */
 function project(config: object = {}) {

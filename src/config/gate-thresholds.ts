@@ -1,4 +1,5 @@
-// What the release gate compares against: its thresholds, and their defaults.
+// The release gate's settings: its thresholds and their defaults. They are read from the config file,
+// the fleet file and the flags (here, in config/) and handed down to the gate, which only applies them.
 
 export interface GateThresholds {
   baseline?: string;
