@@ -8,7 +8,7 @@ import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFound
 import { withinMs } from '../wait.js';
 import { pipeline } from 'node:stream/promises';
 import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
-import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit-session.js';
+import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit/session.js';
 import { demuxLogs, frameReader } from './logs.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpsAgent } from 'node:https';
@@ -423,6 +423,7 @@ export class DockerodePort implements DockerPort {
       id: raw.Id,
       tags: raw.RepoTags ?? [],
       sizeBytes: raw.Size,
+      layers: Array.isArray(raw.RootFS?.Layers) ? raw.RootFS.Layers : undefined,
       config: {
         user: config.User ?? '',
         entrypoint: (config.Entrypoint as string[] | null) ?? [],

@@ -30,6 +30,8 @@ export interface ImageInfo {
   tags: string[];
   sizeBytes: number;
   config: ImageConfig;
+  /** The layers' diffIDs (RootFS.Layers), base first, when the engine gives them. */
+  layers?: string[];
 }
 
 export interface LayerHistory {
