@@ -1,18 +1,27 @@
 #!/usr/bin/env node
-// The three speed targets of the audit, measured on the real daemon (never a timed test):
-//   1. floor: one audit of the prebuilt compliant fixture against plain Docker doing the same — `docker run
-//      -d --health-interval=500ms` → healthy → `docker stop` — in interleaved rounds (target ≤ 1.10×);
-//   2. concurrent: 4 audits of 4 different images at once, against the longest of the same audits run
-//      alone, with the verdicts of both compared (target ≤ 1.5×, identical verdicts);
-//   3. rss: the peak resident memory of an audit of a 1.8 GB image whose node_modules holds a 700 MB
-//      file, in a dev-only package so the audit measures it (target < 150 MB).
+// The four speed rows of issue 16, measured side by side on the real daemon in one run (never a timed
+// test). Each row is the audit against the least plain Docker must do for the same observation, in
+// interleaved rounds (the order rotating each round, so a drift of the machine's load favours neither):
+//   1. lifecycle: the six lifecycle checks (--only non-root-user,…,size-budget) of the compliant fixture
+//      against `docker run -d --health-interval=500ms` → healthy (docker inspect every 100 ms) → `docker
+//      stop` (goal ≤ 1.05×);
+//   2. default: the default audit (ten checks) against that same run in parallel with `docker save IMAGE >
+//      /dev/null`, the least a daemon must do to show every layer (goal ≤ 1.15×). Measured twice: with an
+//      empty layer-scan cache each run (the first audit of an image: the export is read) and with the
+//      cache warm (a repeated audit: no export);
+//   3. concurrent: 4 audits at once (the six checks; compliant, no-init, root-user, dev-deps-leaked)
+//      against 4 of those plain runs at once (goal ≤ 1.15×), with the verdicts compared across runs;
+//   4. rss: peak RSS (GNU time %M) of the default audit of a 1.8 GB image whose node_modules holds a
+//      700 MB dev-only package, with an empty layer-scan cache (goal < 100 MB).
 //
-//   node bench/audit-vs-floor.mjs [--runs N] [--rounds N] [--only floor,concurrent,rss] [--checks IDS] [--bin PATH | --install]
+//   node bench/audit-vs-floor.mjs [--runs N] [--only lifecycle,default,concurrent,rss] [--bin PATH | --install]
 //
+// --runs: rounds per row (default 9; the medians are of these). --only also takes the row numbers (1,2,3,4).
 // --bin: the CLI to time (default: dist/cli/main.js, as `npm run build` makes it). --install: `npm pack`
 // the current dist and install the tarball in a temporary folder, then time that installed bin.
 // Needs `bash scripts/setup.sh` (daemon, base image) and a build. The images it builds are tagged
-// image-audit-bench/*; its containers carry the label image-audit-bench; both are removed at the end.
+// image-audit-bench/*; its containers carry the label image-audit-bench; both are removed at the end, and
+// so is the layer-scan cache folder it gives the audits (IMAGE_AUDIT_CACHE_DIR, a temporary folder).
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -24,14 +33,14 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : fallback;
 };
-const runs = Number(arg('--runs', 15));
-const rounds = Number(arg('--rounds', 5));
-const only = new Set(arg('--only', 'floor,concurrent,rss').split(','));
-// --checks IDS: audit only these checks (e.g. the six lifecycle checks of the engine target); default: all default checks.
-const checks = arg('--checks', undefined);
+const runs = Number(arg('--runs', 9));
+const ROWS = ['lifecycle', 'default', 'concurrent', 'rss'];
+const only = new Set(arg('--only', ROWS.join(',')).split(',').map((r) => ROWS[Number(r) - 1] ?? r));
+for (const r of only) if (!ROWS.includes(r)) throw new Error(`--only: unknown row "${r}" (rows: ${ROWS.join(', ')} or 1-4)`);
 const TAG = 'image-audit-bench';
 const FIXTURES = path.join(root, 'fixtures/service');
-const TARGET = { floor: 1.1, concurrent: 1.5, rssMiB: 150 };
+const SIX = 'non-root-user,init-pid1,sigterm-shutdown,healthcheck,no-dev-dependencies,size-budget';
+const GOAL = { lifecycle: 1.05, default: 1.15, concurrent: 1.15, rssMB: 100 };
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const quantile = (xs, q) => {
@@ -44,17 +53,22 @@ const sec = (ms) => (ms / 1000).toFixed(2);
 const spread = (xs) => `median ${sec(median(xs))} s, IQR ${sec(quantile(xs, 0.25))}–${sec(quantile(xs, 0.75))} s, range ${sec(Math.min(...xs))}–${sec(Math.max(...xs))} s`;
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
 const log = (line) => process.stderr.write(`bench: ${line}\n`);
+const temps = [];
+const tempDir = (prefix) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  temps.push(dir);
+  return dir;
+};
 
 // ---- the CLI under test -------------------------------------------------------------------------
-let cleanupDir;
 function resolveBin() {
   if (process.argv.includes('--install')) {
-    cleanupDir = mkdtempSync(path.join(os.tmpdir(), 'image-audit-bench-'));
+    const dir = tempDir('image-audit-bench-');
     // The current dist as it is: no prepare script (it would rebuild from the working tree).
-    const tgz = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', cleanupDir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
-    writeFileSync(path.join(cleanupDir, 'package.json'), '{"private":true}');
-    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--silent', path.join(cleanupDir, tgz)], { cwd: cleanupDir, stdio: 'inherit' });
-    return path.join(cleanupDir, 'node_modules/.bin/image-audit');
+    const tgz = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+    writeFileSync(path.join(dir, 'package.json'), '{"private":true}');
+    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--silent', path.join(dir, tgz)], { cwd: dir, stdio: 'inherit' });
+    return path.join(dir, 'node_modules/.bin/image-audit');
   }
   return path.resolve(arg('--bin', path.join(root, 'dist/cli/main.js')));
 }
@@ -66,15 +80,21 @@ if (bin.endsWith('.js') && !readFileSync(bin, 'utf8').includes('__bundleRequire'
 }
 // A .js file is run with this node; an installed bin (node_modules/.bin/…) is run as it is.
 const cli = (args) => (bin.endsWith('.js') ? [process.execPath, [bin, ...args]] : [bin, args]);
+// The audits' layer-scan cache: a folder of the bench's own (never the user's), warmed or emptied per row.
+const warmCache = tempDir('image-audit-bench-cache-');
+const emptyCache = () => tempDir('image-audit-bench-cold-');
 
-/** One audit as a child process: wall time, exit code, verdicts, and its peak RSS when GNU time is there. */
-function auditOnce(image, { rss = false } = {}) {
+/**
+ * One audit as a child process: wall time (process start to exit, container removal included), exit code,
+ * verdicts, and its peak RSS (GNU time) when asked.
+ */
+function auditOnce(image, { only: checks, cacheDir = warmCache, rss = false } = {}) {
   return new Promise((resolve, reject) => {
     const [cmd, args] = cli([image, '--format', 'json', ...(checks ? ['--only', checks] : [])]);
     const timeFile = rss ? path.join(os.tmpdir(), `image-audit-bench-${process.pid}-${Math.random().toString(36).slice(2)}.time`) : undefined;
     const [command, argv] = rss ? ['/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args]] : [cmd, args];
     const start = performance.now();
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', IMAGE_AUDIT_CACHE_DIR: cacheDir } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -91,7 +111,7 @@ function auditOnce(image, { rss = false } = {}) {
       const verdicts = Object.fromEntries(report.checks.map((c) => [c.id, c.status]));
       const maxRssKiB = timeFile ? Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop()) : undefined;
       if (timeFile) rmSync(timeFile, { force: true });
-      resolve({ ms, code, verdicts, maxRssKiB });
+      resolve({ ms, code, verdicts, maxRssKiB, report });
     });
   });
 }
@@ -111,125 +131,132 @@ async function buildFixture(name, dockerfile, contextDir = FIXTURES, buildArgs =
   return tag;
 }
 
+function removeBenchContainers() {
+  for (const id of docker('ps', '-aq', '--filter', `label=${TAG}`).split('\n').filter(Boolean)) spawnSync('docker', ['rm', '-f', id], { stdio: 'ignore' });
+}
+
 function cleanup() {
-  for (const id of docker('ps', '-aq', '--filter', `label=${TAG}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
+  removeBenchContainers();
   // Only our tags: an image that also carries another tag keeps it.
   for (const tag of builtTags.reverse()) spawnSync('docker', ['rmi', tag], { stdio: 'ignore' });
-  if (cleanupDir) rmSync(cleanupDir, { recursive: true, force: true });
+  for (const dir of temps) rmSync(dir, { recursive: true, force: true });
 }
 
-// ---- 1. floor -------------------------------------------------------------------------------------
-function floorOnce(image) {
-  const start = performance.now();
-  const id = docker('run', '-d', '--label', TAG, '--health-interval=500ms', image);
-  const deadline = Date.now() + 60_000;
-  while (docker('inspect', '-f', '{{.State.Health.Status}}', id) !== 'healthy') {
-    if (Date.now() > deadline) throw new Error('floor: not healthy in 60 s');
-    spawnSync('sleep', ['0.1']);
-  }
-  docker('stop', id);
-  const elapsed = performance.now() - start;
-  docker('rm', id);
-  return elapsed;
-}
-
-/** The floor as a child process, so that several can run at once. */
-function floorAsync(image) {
-  const script = `id=$(docker run -d --label ${TAG} --health-interval=500ms "$1") || exit 1
+// ---- the floors -----------------------------------------------------------------------------------
+const FLOOR_SCRIPT = `id=$(docker run -d --label ${TAG} --health-interval=500ms "$1") || exit 1
 n=0; until [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ]; do n=$((n+1)); [ $n -gt 600 ] && exit 1; sleep 0.1; done
 docker stop "$id" >/dev/null`;
+
+/** A shell script as a child process: its wall time, or a rejection naming it. */
+function timedShell(script, args, what) {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn('sh', ['-c', script, 'floor', image], { stdio: 'ignore' });
+    const child = spawn('sh', ['-c', script, what, ...args], { stdio: 'ignore' });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`floor of ${image} exited ${code}`))));
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`${what} of ${args[0]} exited ${code}`))));
   });
 }
 
-async function benchFloor(image) {
-  floorOnce(image); // warm-up: page cache, daemon
-  await auditOnce(image);
-  const floor = [];
-  const audit = [];
-  const ratios = [];
-  for (let i = 0; i < runs; i++) {
-    // Alternate which goes first, so a drift in the machine's load favours neither.
-    const pair = i % 2 === 0 ? [() => floorOnce(image), () => auditOnce(image)] : [() => auditOnce(image), () => floorOnce(image)];
-    const results = [];
-    for (const run of pair) results.push(await run());
-    const [f, a] = i % 2 === 0 ? results : results.reverse();
-    if (a.code !== 0) throw new Error(`the audit of ${image} exited ${a.code}: ${JSON.stringify(a.verdicts)}`);
-    floor.push(f);
-    audit.push(a.ms);
-    ratios.push(a.ms / f);
-    log(`floor round ${i + 1}/${runs}: floor ${sec(f)} s, audit ${sec(a.ms)} s (load ${load()})`);
-  }
-  return { floor, audit, ratios, ratio: median(audit) / median(floor) };
+/** `docker run --health-interval=500ms` → healthy → `docker stop` (the container's removal is not counted). */
+const floorRun = (image) => timedShell(FLOOR_SCRIPT, [image], 'floor');
+/** The image as `docker save` streams it, thrown away. */
+const saveImage = (image) => timedShell('docker save "$1" > /dev/null', [image], 'docker save');
+/** Several things at once: the wall time until the last one ends. */
+async function together(works) {
+  const start = performance.now();
+  await Promise.all(works.map((w) => w()));
+  return performance.now() - start;
 }
 
-// ---- 2. concurrent ------------------------------------------------------------------------------
-async function benchConcurrent(images) {
-  const alone = Object.fromEntries(images.map((i) => [i, []]));
-  const together = [];
-  const verdicts = Object.fromEntries(images.map((i) => [i, new Set()]));
+/**
+ * Interleaved rounds of several contenders: each round runs every contender once, one after another,
+ * the order rotating. Returns each contender's times (ms).
+ */
+async function interleaved(name, contenders) {
+  const names = Object.keys(contenders);
+  const times = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < runs; round++) {
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    for (const n of order) times[n].push(await contenders[n]());
+    removeBenchContainers();
+    log(`${name} round ${round + 1}/${runs}: ${names.map((n) => `${n} ${sec(times[n][round])} s`).join(', ')} (load ${load()})`);
+  }
+  return times;
+}
+
+const ok = (a) => {
+  if (a.code !== 0) throw new Error(`an audit exited ${a.code}: ${JSON.stringify(a.verdicts)}`);
+  return a.ms;
+};
+
+// ---- the rows -------------------------------------------------------------------------------------
+async function rowLifecycle(image) {
+  await floorRun(image); // warm-up: page cache, daemon
+  await auditOnce(image, { only: SIX });
+  const t = await interleaved('1. lifecycle', { floor: () => floorRun(image), audit: async () => ok(await auditOnce(image, { only: SIX })) });
+  return { audit: t.audit, floor: t.floor };
+}
+
+async function rowDefault(image) {
+  await together([() => floorRun(image), () => saveImage(image)]); // warm-up
+  await auditOnce(image); // warms the cache for the warm runs
+  const t = await interleaved('2. default', {
+    floor: () => together([() => floorRun(image), () => saveImage(image)]),
+    cold: async () => ok(await auditOnce(image, { cacheDir: emptyCache() })),
+    warm: async () => ok(await auditOnce(image)),
+  });
+  return { cold: t.cold, warm: t.warm, floor: t.floor };
+}
+
+async function rowConcurrent(images) {
   const key = (v) => JSON.stringify(v, Object.keys(v).sort());
-  await Promise.all(images.map((i) => auditOnce(i))); // warm-up
-  // What Docker itself does with 4 at once: the same floor as in 1., alone and 4 together.
-  const floorAlone = Object.fromEntries(images.map((i) => [i, []]));
-  const floorTogether = [];
-  for (let r = 0; r < rounds; r++) {
-    for (const image of images) floorAlone[image].push(await floorAsync(image));
-    const start = performance.now();
-    await Promise.all(images.map((i) => floorAsync(i)));
-    floorTogether.push(performance.now() - start);
-    for (const id of docker('ps', '-aq', '--filter', `label=${TAG}`).split('\n').filter(Boolean)) docker('rm', '-f', id);
-  }
-  const floorLongest = Math.max(...images.map((i) => median(floorAlone[i])));
-  for (let r = 0; r < rounds; r++) {
-    for (const image of images) {
-      const a = await auditOnce(image);
-      alone[image].push(a.ms);
-      verdicts[image].add(key(a.verdicts));
-    }
-    const start = performance.now();
-    const all = await Promise.all(images.map((i) => auditOnce(i)));
-    together.push(performance.now() - start);
-    all.forEach((a, n) => verdicts[images[n]].add(key(a.verdicts)));
-    log(`concurrent round ${r + 1}/${rounds}: alone ${images.map((i) => sec(alone[i][r])).join(', ')} s; 4 at once ${sec(together[r])} s (load ${load()})`);
-  }
-  const longest = Math.max(...images.map((i) => median(alone[i])));
-  const identical = images.every((i) => verdicts[i].size === 1);
-  return { alone, together, longest, ratio: median(together) / longest, identical, verdicts, floorLongest, floorTogether, floorRatio: median(floorTogether) / floorLongest };
+  // Each image alone once (also the warm-up): the verdicts that every run at once must repeat.
+  const alone = {};
+  for (const image of images) alone[image] = key((await auditOnce(image, { only: SIX })).verdicts);
+  await together(images.map((i) => () => floorRun(i)));
+  const differ = [];
+  const t = await interleaved('3. concurrent', {
+    floor: () => together(images.map((i) => () => floorRun(i))),
+    audit: async () => {
+      const start = performance.now();
+      const all = await Promise.all(images.map((i) => auditOnce(i, { only: SIX })));
+      all.forEach((a, n) => {
+        if (key(a.verdicts) !== alone[images[n]]) differ.push(`${images[n]}: ${key(a.verdicts)} (alone: ${alone[images[n]]})`);
+      });
+      return performance.now() - start;
+    },
+  });
+  return { audit: t.audit, floor: t.floor, alone, differ };
 }
 
-// ---- 3. peak RSS ----------------------------------------------------------------------------------
-async function benchRss(base) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'image-audit-bench-big-'));
-  try {
-    // 700 MB in a dev-only package of the app's node_modules (the audit sizes it), plus 900 MB elsewhere.
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(
-      path.join(dir, 'Dockerfile'),
-      [
-        'ARG BASE',
-        'FROM ${BASE}',
-        'RUN mkdir -p node_modules/fake-tsc && head -c 700000000 /dev/zero > node_modules/fake-tsc/blob.bin',
-        'RUN head -c 900000000 /dev/zero > /home/node/filler.bin',
-        '',
-      ].join('\n'),
-    );
-    const big = await buildFixture('big', 'Dockerfile', dir, { BASE: base });
-    const sizeMB = Number(docker('image', 'inspect', '-f', '{{.Size}}', big)) / 1e6;
-    const results = [];
-    for (let r = 0; r < Math.max(1, Math.min(rounds, 3)); r++) {
-      const a = await auditOnce(big, { rss: true });
-      results.push(a);
-      log(`rss round ${r + 1}: ${(a.maxRssKiB / 1024).toFixed(0)} MiB, ${sec(a.ms)} s, exit ${a.code}`);
-    }
-    return { sizeMB, results, peakMiB: Math.max(...results.map((r) => r.maxRssKiB)) / 1024 };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+async function rowRss(base) {
+  if (!existsSync('/usr/bin/time')) throw new Error('row 4 needs GNU time (/usr/bin/time)');
+  const dir = tempDir('image-audit-bench-big-');
+  // 700 MB in a dev-only package of the app's node_modules (the audit sizes it), plus 900 MB elsewhere.
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, 'Dockerfile'),
+    [
+      'ARG BASE',
+      'FROM ${BASE}',
+      'RUN mkdir -p node_modules/fake-tsc && head -c 700000000 /dev/zero > node_modules/fake-tsc/blob.bin',
+      'RUN head -c 900000000 /dev/zero > /home/node/filler.bin',
+      '',
+    ].join('\n'),
+  );
+  const big = await buildFixture('big', 'Dockerfile', dir, { BASE: base });
+  const sizeMB = Number(docker('image', 'inspect', '-f', '{{.Size}}', big)) / 1e6;
+  const cold = [];
+  // Every audit with an empty cache: the whole 1.8 GB export goes through the layer scan.
+  for (let r = 0; r < Math.max(1, Math.min(runs, 3)); r++) {
+    const a = await auditOnce(big, { rss: true, cacheDir: emptyCache() });
+    cold.push(a);
+    log(`4. rss round ${r + 1}: ${(a.maxRssKiB / 1024).toFixed(0)} MiB, ${sec(a.ms)} s, exit ${a.code} (load ${load()})`);
   }
+  await auditOnce(big); // fills the warm cache with this image's layers
+  const warm = await auditOnce(big, { rss: true });
+  log(`4. rss, cache warm (no export): ${(warm.maxRssKiB / 1024).toFixed(0)} MiB, ${sec(warm.ms)} s`);
+  return { sizeMB, cold, warm, peakMB: (Math.max(...cold.map((r) => r.maxRssKiB)) * 1024) / 1e6 };
 }
 
 // ---- main -----------------------------------------------------------------------------------------
@@ -242,42 +269,64 @@ process.on('SIGINT', () => {
   cleanup();
   process.exit(130);
 });
+const table = [];
+const ratioRow = (row, audit, floor, goal) => {
+  const ratio = median(audit) / median(floor);
+  table.push([row, `${sec(median(audit))} s`, `${sec(median(floor))} s`, `${ratio.toFixed(2)}×`, `≤ ${goal.toFixed(2)}×`, ratio <= goal ? 'yes' : 'no']);
+};
 try {
   const nodeImage = process.env.NODE_IMAGE || execFileSync('bash', [path.join(root, 'scripts/node-base-image.sh')], { encoding: 'utf8' }).trim();
   const service = await buildFixture('service', 'Dockerfile', FIXTURES, { NODE_IMAGE: nodeImage });
-  out(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, docker ${docker('version', '-f', '{{.Server.Version}}')}, node ${process.version}`);
-  out(`bin: ${bin}; load average at start: ${load()}`);
+  out(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}, docker ${docker('version', '-f', '{{.Server.Version}}')} (API ${docker('version', '-f', '{{.Server.APIVersion}}')}), node ${process.version}`);
+  out(`bin: ${bin}; ${runs} interleaved rounds per row; load average at start: ${load()}`);
 
-  if (only.has('floor')) {
-    const f = await benchFloor(service);
+  if (only.has('lifecycle')) {
+    const r = await rowLifecycle(service);
     out();
-    out(`1. floor — ${service}, ${runs} interleaved rounds`);
-    out(`   floor (docker run --health-interval=500ms → healthy → docker stop): ${spread(f.floor)}`);
-    out(`   audit (image-audit IMAGE --format json, all checks, process start → exit): ${spread(f.audit)}`);
-    out(`   ratio of medians ${f.ratio.toFixed(2)}× (median of per-round ratios ${median(f.ratios).toFixed(2)}×, IQR ${quantile(f.ratios, 0.25).toFixed(2)}–${quantile(f.ratios, 0.75).toFixed(2)}×); target ≤ ${TARGET.floor.toFixed(2)}×: ${f.ratio <= TARGET.floor ? 'met' : 'NOT met'}`);
+    out(`1. the six lifecycle checks (--only ${SIX}) of ${service}`);
+    out(`   floor (docker run --health-interval=500ms → healthy → docker stop): ${spread(r.floor)}`);
+    out(`   audit: ${spread(r.audit)}`);
+    ratioRow('1. six lifecycle checks vs docker run → healthy → stop', r.audit, r.floor, GOAL.lifecycle);
+  }
+
+  if (only.has('default')) {
+    const r = await rowDefault(service);
+    out();
+    out(`2. the default audit (ten checks) of ${service}`);
+    out(`   floor (the run of 1. in parallel with docker save IMAGE > /dev/null): ${spread(r.floor)}`);
+    out(`   audit, empty layer-scan cache (the image export is read): ${spread(r.cold)}`);
+    out(`   audit, layer-scan cache warm (no export): ${spread(r.warm)}`);
+    ratioRow('2. default audit, first time (empty cache) vs run ‖ docker save', r.cold, r.floor, GOAL.default);
+    ratioRow('2b. default audit, repeated (cache warm) vs run ‖ docker save', r.warm, r.floor, GOAL.default);
   }
 
   if (only.has('concurrent')) {
     const images = [service];
     for (const name of ['no-init', 'root-user', 'dev-deps-leaked']) images.push(await buildFixture(name, `${name}.Dockerfile`, FIXTURES, { NODE_IMAGE: nodeImage }));
-    const c = await benchConcurrent(images);
+    const r = await rowConcurrent(images);
     out();
-    out(`2. concurrent — 4 images, ${rounds} rounds, on ${os.cpus().length} cores`);
-    for (const i of images) out(`   alone ${i}: ${spread(c.alone[i])}; verdicts ${[...c.verdicts[i]].join(' | ')}`);
-    out(`   4 at once: ${spread(c.together)}`);
-    out(`   for comparison, plain Docker: 4 floors at once ${spread(c.floorTogether)} = ${c.floorRatio.toFixed(2)}× the longest single floor (${sec(c.floorLongest)} s)`);
-    out(`   ratio ${c.ratio.toFixed(2)}× the longest single audit (${sec(c.longest)} s); target ≤ ${TARGET.concurrent}×: ${c.ratio <= TARGET.concurrent ? 'met' : 'NOT met'}; verdicts ${c.identical ? 'identical alone and together' : 'DIFFER between runs'}`);
+    out(`3. 4 audits at once (the six checks) of ${images.join(', ')}, on ${os.cpus().length} cores`);
+    out(`   floor (4 runs of 1. at once): ${spread(r.floor)}`);
+    out(`   audit (4 audits at once): ${spread(r.audit)}`);
+    out(`   verdicts ${r.differ.length ? `DIFFER from the audit alone: ${r.differ.join('; ')}` : 'identical in every run at once and alone'}`);
+    ratioRow('3. 4 audits at once vs 4 docker runs at once', r.audit, r.floor, GOAL.concurrent);
   }
 
   if (only.has('rss')) {
-    const r = await benchRss(service);
+    const r = await rowRss(service);
     out();
-    out(`3. rss — a ${(r.sizeMB / 1000).toFixed(2)} GB image with a 700 MB file in a dev-only package of node_modules`);
-    out(`   peak RSS ${r.peakMiB.toFixed(0)} MiB over ${r.results.length} audits (${r.results.map((x) => `${(x.maxRssKiB / 1024).toFixed(0)} MiB in ${sec(x.ms)} s`).join(', ')}); target < ${TARGET.rssMiB} MB: ${r.peakMiB * 1.048576 < TARGET.rssMiB ? 'met' : 'NOT met'}`);
-    out(`   verdicts: ${JSON.stringify(r.results[0].verdicts)}`);
+    out(`4. peak RSS, the default audit of a ${(r.sizeMB / 1000).toFixed(2)} GB image with a 700 MB file in a dev-only package of node_modules`);
+    out(`   empty cache: ${r.cold.map((x) => `${((x.maxRssKiB * 1024) / 1e6).toFixed(0)} MB (${(x.maxRssKiB / 1024).toFixed(0)} MiB) in ${sec(x.ms)} s`).join(', ')}; cache warm (no export): ${((r.warm.maxRssKiB * 1024) / 1e6).toFixed(0)} MB in ${sec(r.warm.ms)} s`);
+    out(`   verdicts: ${JSON.stringify(r.cold[0].verdicts)}`);
+    table.push(['4. peak RSS, 1.8 GB image (empty cache)', `${r.peakMB.toFixed(0)} MB`, '—', '—', `< ${GOAL.rssMB} MB`, r.peakMB < GOAL.rssMB ? 'yes' : 'no']);
   }
   out();
   out(`load average at end: ${load()}`);
+  out();
+  const header = ['row', 'audit (median)', 'floor (median)', 'ratio', 'goal', 'met?'];
+  out(`| ${header.join(' | ')} |`);
+  out(`| ${header.map(() => '---').join(' | ')} |`);
+  for (const row of table) out(`| ${row.join(' | ')} |`);
 } finally {
   cleanup();
 }

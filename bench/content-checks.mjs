@@ -1,6 +1,7 @@
 // The content checks' memory bound: builds a ~1 GB image (one 700 MB layer standing in for node_modules)
 // and audits it with --only secrets through the built CLI, measuring its peak RSS (process.resourceUsage
-// of the child, via /usr/bin/time when present). Usage: node bench/content-checks.mjs [NODE_IMAGE]
+// of the child, via /usr/bin/time when present), with an empty layer-scan cache (the export is walked).
+// Usage: node bench/content-checks.mjs [NODE_IMAGE]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
@@ -27,7 +28,9 @@ try {
   const cli = path.join(root, 'dist/cli/main.js');
   const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-v'] : [];
   const started = performance.now();
-  const run = spawnSync(time[0] ?? process.execPath, [...time.slice(1), ...(time.length ? [process.execPath] : []), cli, tag, '--only', 'secrets', '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // An empty layer-scan cache of the bench's own: the whole export is walked (the user's cache is left alone).
+  const env = { ...process.env, IMAGE_AUDIT_CACHE_DIR: path.join(dir, 'cache') };
+  const run = spawnSync(time[0] ?? process.execPath, [...time.slice(1), ...(time.length ? [process.execPath] : []), cli, tag, '--only', 'secrets', '--format', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env });
   const seconds = (performance.now() - started) / 1000;
   const maxRssKb = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? '')?.[1]);
   const report = JSON.parse(run.stdout);

@@ -35,6 +35,8 @@ export interface HangProbeValue {
   healthyAgainAtMs?: number;
   unhealthyBoundMs?: number;
   recoveryBoundMs?: number;
+  /** The probes the daemon kept (the last five) just before the freeze, from the first that passed: a control. */
+  probesBeforeFreeze?: Array<{ exitCode: number; output: string; durationMs: number }>;
   /** The probes the daemon ran while the app was frozen (it keeps the last five). */
   probesWhileFrozen?: Array<{ exitCode: number; output: string; durationMs: number }>;
   health?: { intervalMs: number; timeoutMs: number; retries: number };
@@ -71,6 +73,11 @@ async function freezeAndThaw(context: LiveContext): Promise<HangProbeValue | Una
   const startedAtMs = Date.now();
   let frozen = false;
   try {
+    const before = await context.docker.inspectContainer(context.containerId, { signal: context.signal });
+    // From the first passing probe on: the failures of the start (the app not listening yet) are no control.
+    const log = before.health?.log ?? [];
+    const firstPass = log.findIndex((p) => p.exitCode === 0);
+    value.probesBeforeFreeze = firstPass < 0 ? [] : log.slice(firstPass).map(summarise);
     const seen = context.watch.transitions.length - 1;
     await send('SIGSTOP');
     frozen = true;
@@ -132,6 +139,17 @@ export function judgeHang(value: HangProbeValue) {
       `the app was frozen (SIGSTOP via ${via === 'kill-api' ? 'the kill API' : 'an exec\'d kill'}) for ${formatMs(resumedAtMs - frozenAtMs)} and the container stayed healthy: the HEALTHCHECK does not notice a hung app`,
       evidence,
       probeHint,
+    );
+  }
+  // Unhealthy proves the probe noticed the hang only if it did not fail without one: on a host loaded
+  // enough to run a probe past its timeout, even `node -e 0` turns a container unhealthy.
+  const failedBefore = (value.probesBeforeFreeze ?? []).filter((p) => p.exitCode !== 0);
+  if (failedBefore.length) {
+    const p = failedBefore[failedBefore.length - 1];
+    return verdict(
+      'error',
+      `the HEALTHCHECK failed before the app was frozen too (${failedBefore.length} of the last ${value.probesBeforeFreeze!.length} probes; exit ${p.exitCode}${p.output ? `: "${p.output.split('\n')[0].slice(0, 120)}"` : ''}): whether it notices a hung app cannot be told on this run (a host too loaded to run the probe within its timeout?)`,
+      evidence,
     );
   }
   const noticed = formatMs(unhealthyAtMs - frozenAtMs);

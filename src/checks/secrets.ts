@@ -1,5 +1,6 @@
 import { candidateOf, findingsIn, looksSecretName, MAX_SCANNED_FILE_BYTES, buildArgsOf, secretEnv, type SecretKind } from '../facts/secrets-scan.js';
-import { walkImageExport } from '../facts/layers.js';
+import { walkImageExport, type ImageLayout } from '../facts/layers.js';
+import { historyKey, layerScanCache, type LayerScanCache } from '../facts/layer-scan-cache.js';
 import type { StageView } from '../facts/dockerfile.js';
 import type { SourceLocation } from '../types.js';
 import { formatBytes, formatMs } from '../units.js';
@@ -30,6 +31,8 @@ export interface SecretsObservation {
   layerBytes: number;
   filesRead: number;
   durationMs: number;
+  /** Every layer was scanned clean before, by this scanner (the layer cache): no export was read this time. */
+  fromCache?: boolean;
 }
 
 const KIND_LABEL: Record<SecretKind, string> = {
@@ -45,16 +48,26 @@ const KIND_LABEL: Record<SecretKind, string> = {
 const short = (text: string) => (text.length > 120 ? `${text.slice(0, 117)}…` : text);
 const valued = (value: string | undefined) => (value ? { value, length: value.length } : {});
 
-async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> {
-  const started = performance.now();
-  const raw: Array<{ layerName: string; path: string; kind: SecretKind; what: string; value?: string }> = [];
-  const whiteouts: Array<{ layerName: string; path: string }> = [];
+/** What the layers hold: each candidate finding with its layer tar's name, whiteouts of files we look at, and the layout. */
+interface LayerScan {
+  raw: Array<{ layerName: string; path: string; kind: SecretKind; what: string; value?: string }>;
+  whiteouts: Array<{ layerName: string; path: string }>;
+  filesRead: number;
+  layout: Pick<ImageLayout, 'layers' | 'history' | 'layerBytes'>;
+}
+
+/** Every layer read from the image export (`docker save`), as it streams. */
+async function scanExport(ctx: ObserveContext): Promise<LayerScan & { layout: ImageLayout; filesReadIn: Map<string, number> }> {
+  const raw: LayerScan['raw'] = [];
+  const whiteouts: LayerScan['whiteouts'] = [];
+  const filesReadIn = new Map<string, number>();
   let filesRead = 0;
-  const exported = await ctx.docker.exportImage(ctx.imageRef, { signal: ctx.signal });
+  const exported = await ctx.docker.exportImage(ctx.imageRef, { signal: ctx.signal, sizeBytes: ctx.basics.image.sizeBytes });
   const layout = await walkImageExport(exported, {
     wants: (path, size) => size <= MAX_SCANNED_FILE_BYTES && candidateOf(path) !== undefined,
     onFile: (file, content) => {
       filesRead++;
+      filesReadIn.set(file.layer, (filesReadIn.get(file.layer) ?? 0) + 1);
       for (const f of findingsIn(candidateOf(file.path)!, content.toString('utf8'))) raw.push({ layerName: file.layer, path: file.path, ...f });
     },
     // Only whiteouts of files we look at are kept: memory stays bounded on images that delete a lot.
@@ -63,6 +76,63 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
     },
     signal: ctx.signal,
   });
+  return { raw, whiteouts, filesRead, layout, filesReadIn };
+}
+
+/**
+ * The scan without an export, when every layer of the image was scanned clean before (by diffID, by this
+ * scanner: src/facts/layer-scan-cache.ts) and which history entries make no layer is known: no finding in
+ * any layer, the same counts as a fresh scan. Undefined when anything is missing: then the export is read.
+ */
+async function scanFromCache(cache: LayerScanCache, basics: ObserveContext['basics']): Promise<LayerScan | undefined> {
+  const diffIds = basics.image.layers;
+  if (!diffIds?.length) return undefined;
+  // The history API lists the config's history newest first, with the same created_by lines.
+  const createdBy = basics.history.map((h) => h.createdBy).reverse();
+  const [layers, emptyLayers] = await Promise.all([Promise.all(diffIds.map((id) => cache.cleanLayer(id))), cache.emptyLayers(basics.image.id, historyKey(createdBy))]);
+  if (!emptyLayers || emptyLayers.length !== createdBy.length || emptyLayers.filter((e) => !e).length !== diffIds.length) return undefined;
+  if (!layers.every((l) => l !== undefined)) return undefined;
+  return {
+    raw: [],
+    whiteouts: [],
+    filesRead: layers.reduce((sum, l) => sum + l!.filesRead, 0),
+    layout: {
+      layers: diffIds,
+      history: createdBy.map((c, i) => ({ created_by: c, ...(emptyLayers[i] ? { empty_layer: true } : {}) })),
+      layerBytes: layers.reduce((sum, l) => sum + l!.layerBytes, 0),
+    },
+  };
+}
+
+/** After a fresh scan: the layers without a finding are remembered by diffID (never one with a finding). */
+async function remember(cache: LayerScanCache, basics: ObserveContext['basics'], scan: Awaited<ReturnType<typeof scanExport>>): Promise<void> {
+  const diffIds = basics.image.layers;
+  const { layout } = scan;
+  // The export's layers are the image's RootFS layers, in the same order; anything else is not trusted.
+  if (!diffIds || diffIds.length !== layout.layers.length || layout.history.filter((h) => !h.empty_layer).length !== diffIds.length) return;
+  const withFindings = new Set(scan.raw.map((r) => r.layerName));
+  await Promise.all([
+    ...layout.layers.map((name, i) => {
+      const layerBytes = layout.layerSizes.get(name);
+      if (withFindings.has(name) || layerBytes === undefined) return undefined;
+      return cache.rememberCleanLayer(diffIds[i], { layerBytes, filesRead: scan.filesReadIn.get(name) ?? 0 });
+    }),
+    cache.rememberImage(basics.image.id, historyKey(layout.history.map((h) => h.created_by)), layout.history.map((h) => Boolean(h.empty_layer))),
+  ]);
+  await cache.prune();
+}
+
+async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> {
+  const started = performance.now();
+  const cache = layerScanCache();
+  let scan = cache ? await scanFromCache(cache, ctx.basics) : undefined;
+  const cached = scan !== undefined;
+  if (!scan) {
+    const fresh = await scanExport(ctx);
+    if (cache) await remember(cache, ctx.basics, fresh);
+    scan = fresh;
+  }
+  const { raw, whiteouts, filesRead, layout } = scan;
 
   // Layer n is made by the n-th history entry that is not an empty layer.
   const layerHistory = layout.history.filter((h) => !h.empty_layer);
@@ -99,7 +169,7 @@ async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> 
       findings.push({ kind: 'build-arg', what: arg.name, ...valued(arg.value), layer: index >= 0 ? index + 1 : undefined, createdBy: short(h.created_by ?? ''), source: sourceOf(h.created_by) });
     }
   });
-  return { findings, layers: layout.layers.length, layerBytes: layout.layerBytes, filesRead, durationMs: Math.round(performance.now() - started) };
+  return { findings, layers: layout.layers.length, layerBytes: layout.layerBytes, filesRead, durationMs: Math.round(performance.now() - started), fromCache: cached || undefined };
 }
 
 export function describeFinding(f: SecretFinding): string {
@@ -127,13 +197,17 @@ export const secrets: Check = {
   observe: observeSecrets,
   run({ observed, basics }) {
     const o = observed as SecretsObservation;
-    const evidence = { findings: o.findings, layers: o.layers, layerBytes: o.layerBytes, filesRead: o.filesRead, scanMs: o.durationMs };
+    const evidence = { findings: o.findings, layers: o.layers, layerBytes: o.layerBytes, filesRead: o.filesRead, scanMs: o.durationMs, fromCache: o.fromCache };
     if (!o.findings.length && o.layerBytes === 0 && basics.image.sizeBytes > 0) {
       // An export whose layers we could not recognise is not a clean image: nothing was looked at.
       return verdict('error', `could not read any layer of the image export (${o.layers} layers recognised): the layers were not scanned`, evidence);
     }
     if (!o.findings.length) {
-      return verdict('pass', `no credentials in ${o.layers} layers (${formatBytes(o.layerBytes)} streamed, ${o.filesRead} candidate files read) nor in the config's ENV and build args`, evidence);
+      // Say what was done this time: a cached scan read no export (never claim bytes streamed that were not).
+      const how = o.fromCache
+        ? `${formatBytes(o.layerBytes)}, each layer scanned clean before by this scanner version: layer cache, ${o.filesRead} candidate files read then`
+        : `${formatBytes(o.layerBytes)} streamed, ${o.filesRead} candidate files read`;
+      return verdict('pass', `no credentials in ${o.layers} layers (${how}) nor in the config's ENV and build args`, evidence);
     }
     const first = o.findings[0];
     const more = o.findings.length > 1 ? ` and ${o.findings.length - 1} more` : '';

@@ -150,9 +150,9 @@ async function bounded<T>(promise: Promise<T>, what: string, ms = CALL_BOUND_MS,
 }
 
 /** An image call whose 404 means the image is not there (inspect and history run side by side). */
-async function imageCall<T>(ref: string, call: Promise<T>, what: string): Promise<T> {
+async function imageCall<T>(ref: string, call: Promise<T>, what: string, ms = CALL_BOUND_MS): Promise<T> {
   try {
-    return await bounded(call, what);
+    return await bounded(call, what, ms);
   } catch (err) {
     if (err instanceof DockerApiError && err.statusCode === 404) {
       throw new ImageNotFoundError(`Image not found in the daemon: ${ref}`, [
@@ -682,9 +682,12 @@ export class DockerodePort implements DockerPort {
     return { exitCode, ...output };
   }
 
-  async exportImage(ref: string, options: CallOptions = {}): Promise<Readable> {
+  async exportImage(ref: string, options: CallOptions & { sizeBytes?: number } = {}): Promise<Readable> {
+    // dockerd 20.10 copies the whole image to a temporary folder before it answers: the bound grows with
+    // the image (30 s, plus 30 s per GB), or a loaded daemon's large export reads as a dead one.
+    const ms = CALL_BOUND_MS + Math.ceil((options.sizeBytes ?? 0) / 1e9) * 30_000;
     // Image.get takes a callback, not options: the abort destroys the stream instead.
-    const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, `exporting ${ref}`)) as Readable;
+    const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, `exporting ${ref}`, ms)) as Readable;
     if (options.signal) {
       const abort = () => stream.destroy(abortError(options.signal!));
       if (options.signal.aborted) abort();
@@ -696,7 +699,8 @@ export class DockerodePort implements DockerPort {
 
   async removeImage(ref: string): Promise<void> {
     try {
-      await bounded(this.docker.getImage(ref).remove({ noprune: false }), `removing image ${ref}`);
+      // Removing deletes the layers from disk: on a loaded daemon that takes longer than an answer.
+      await bounded(this.docker.getImage(ref).remove({ noprune: false }), `removing image ${ref}`, 4 * CALL_BOUND_MS);
     } catch (err) {
       if (err instanceof DockerApiError && (err.statusCode === 404 || err.statusCode === 409)) return;
       throw err;

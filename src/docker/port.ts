@@ -223,7 +223,7 @@ export interface DockerPort {
    */
   runToExit(id: string, request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>): Promise<ExecResult>;
   /** The image as `docker save` writes it (a tar of layer tars), streamed. */
-  exportImage(ref: string, options?: CallOptions): Promise<Readable>;
+  exportImage(ref: string, options?: CallOptions & { sizeBytes?: number }): Promise<Readable>;
   /** Removes an image (by id or tag); one that is gone or in use is not an error. */
   removeImage(ref: string): Promise<void>;
   /** undefined when the path does not exist in the container's filesystem. */

@@ -1,11 +1,17 @@
 // Walks every layer of an image as `docker save` streams it (the legacy `<id>/layer.tar` layout and the
-// OCI `blobs/sha256/<digest>` layout), each layer tar read as a nested stream: nothing is held in
-// memory but the few small files a caller asks for. Files that a later layer deletes or overwrites are
+// OCI `blobs/sha256/<digest>` layout), each layer tar read inside the export's own stream: nothing is held
+// in memory but the few small files a caller asks for. Files that a later layer deletes or overwrites are
 // seen too, in the layer that added them: that is what a registry ships.
+//
+// The tars are read by a small push parser (TarReader) that looks at headers only and skips every body
+// it was not asked for by arithmetic, without copying it or making a stream of it: walking the 224 MB export
+// of the compliant fixture from the daemon took 0.7–0.9 s of CPU against 1.4–1.6 s through tar-stream's
+// nested entry streams, most of what is left being the socket reads themselves (docs/bench.md). It reads
+// what tar-stream read, the same way: ustar (with its name prefix), GNU long names, pax path and size
+// (global headers merged), a bad checksum or an unknown format is an error, and so is a truncated tar.
+import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tar from 'tar-stream';
 
 export interface LayerFile {
   /** The layer tar's name in the export, e.g. "abc…/layer.tar" or "blobs/sha256/abc…". */
@@ -32,65 +38,331 @@ export interface ImageLayout {
   history: Array<{ created_by?: string; empty_layer?: boolean }>;
   /** How many bytes of layer tars streamed through (compressed size when compressed). */
   layerBytes: number;
+  /** The same, per layer tar name. */
+  layerSizes: Map<string, number>;
 }
 
 /** Small JSON files of the export (manifest, config, index) are kept; they are a few KB. */
 const MAX_JSON_BYTES = 4 * 1024 * 1024;
+/** A pax or GNU long-name header larger than this is refused (tar-stream's bound). */
+const MAX_LONG_HEADER_BYTES = 4 * 1024 * 1024;
 
 const isGzip = (head: Buffer) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
 
-async function collect(stream: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    size += chunk.length;
-    if (size <= limit) chunks.push(Buffer.from(chunk));
-  }
-  return Buffer.concat(chunks);
+export type EntryType = 'file' | 'link' | 'symlink' | 'character-device' | 'block-device' | 'directory' | 'fifo' | 'contiguous-file' | 'other';
+
+export interface TarEntry {
+  /** As written, e.g. "./etc/passwd" or "home/node/.npmrc" (pax path and GNU long names applied). */
+  name: string;
+  type: EntryType;
+  sizeBytes: number;
 }
 
-/** Reads one layer tar (maybe gzipped) from a stream, calling back for wanted files and whiteouts. */
-async function walkLayer(layer: string, source: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, options: WalkOptions): Promise<void> {
-  const extract = tar.extract();
-  extract.on('entry', (header, stream, next) => {
-    // An abort destroys the entry streams; the pipeline reports it, so their own errors are handled here.
-    stream.on('error', () => undefined);
-    const name = header.name.replace(/^\.?\//, '');
+type Pending = void | Promise<void>;
+
+/** What a TarReader does with an entry's body. */
+export type EntryBody =
+  | { kind: 'skip' }
+  /** The first `limit` bytes, handed over once the entry ends (whole chunks past the limit are dropped). */
+  | { kind: 'collect'; limit: number; done(content: Buffer): Pending }
+  /** Every chunk as it passes (slices of the input, not copies); `end` once the body is complete. */
+  | { kind: 'stream'; write(chunk: Buffer): Pending; end(): Pending };
+
+const SKIP: EntryBody = { kind: 'skip' };
+const TYPES: Record<number, EntryType> = { 0: 'file', 1: 'link', 2: 'symlink', 3: 'character-device', 4: 'block-device', 5: 'directory', 6: 'fifo', 7: 'contiguous-file' };
+const LONG = { 72: 'pax', 55: 'pax-global', 27: 'gnu-long-link', 28: 'gnu-long-path', 30: 'gnu-long-path' } as const;
+type LongKind = (typeof LONG)[keyof typeof LONG];
+
+const padding = (size: number) => (size % 512 === 0 ? 0 : 512 - (size % 512));
+
+function zeroEnd(block: Buffer, from: number, to: number): number {
+  for (let i = from; i < to; i++) if (block[i] === 0) return i;
+  return to;
+}
+const text = (block: Buffer, from: number, length: number) => block.toString('utf8', from, zeroEnd(block, from, from + length));
+
+/** A numeric header field: octal (space or NUL padded), or base-256 when its first byte has the high bit. */
+function numberField(block: Buffer, from: number, length: number): number {
+  if (block[from] & 0x80) {
+    const positive = block[from] === 0x80;
+    if (!positive && block[from] !== 0xff) return NaN;
+    let sum = 0;
+    for (let i = from + 1; i < from + length; i++) sum = sum * 256 + (positive ? block[i] : 0xff - block[i]);
+    return positive ? sum : -sum;
+  }
+  let at = from;
+  const end = from + length;
+  while (at < end && block[at] === 32) at++;
+  let stop = at;
+  while (stop < end && block[stop] !== 32 && block[stop] !== 0) stop++;
+  // tar-stream reads up to the first space; NULs before the digits are skipped.
+  while (at < stop && block[at] === 0) at++;
+  return stop === at ? 0 : parseInt(block.toString('latin1', at, stop), 8);
+}
+
+function checksum(block: Buffer): number {
+  let sum = 8 * 32;
+  for (let i = 0; i < 148; i++) sum += block[i];
+  for (let i = 156; i < 512; i++) sum += block[i];
+  return sum;
+}
+
+const USTAR = Buffer.from('ustar\0', 'latin1');
+const GNU = Buffer.from('ustar ', 'latin1');
+
+function decodePax(buf: Buffer): Record<string, string> {
+  const out: Record<string, string> = {};
+  let rest = buf;
+  while (rest.length) {
+    let i = 0;
+    while (i < rest.length && rest[i] !== 32) i++;
+    const length = parseInt(rest.toString('utf8', 0, i), 10);
+    if (!length) return out;
+    const record = rest.toString('utf8', i + 1, length - 1);
+    const eq = record.indexOf('=');
+    if (eq === -1) return out;
+    out[record.slice(0, eq)] = record.slice(eq + 1);
+    rest = rest.subarray(length);
+  }
+  return out;
+}
+
+/**
+ * A tar read as it is pushed in: `write` each chunk in order (await what it returns, which is a promise
+ * only when a body's consumer asked to wait), then `end`. Bodies go where `onEntry` says.
+ */
+export class TarReader {
+  private readonly head = Buffer.alloc(512);
+  private headFill = 0;
+  private remaining = 0;
+  private pad = 0;
+  private body: EntryBody = SKIP;
+  private collected: Buffer[] = [];
+  private collectedBytes = 0;
+  private long?: { kind: LongKind; size: number };
+  private pax?: Record<string, string>;
+  private paxGlobal?: Record<string, string>;
+  private gnuPath?: string;
+
+  constructor(private readonly onEntry: (entry: TarEntry) => EntryBody) {}
+
+  write(chunk: Buffer): Pending {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, chunk.length - at);
+        const part = chunk.subarray(at, at + n);
+        at += n;
+        this.remaining -= n;
+        const fed = this.feed(part);
+        if (fed) return fed.then(() => this.afterBody()).then(() => this.write(chunk.subarray(at)));
+        const ended = this.afterBody();
+        if (ended) return ended.then(() => this.write(chunk.subarray(at)));
+        continue;
+      }
+      if (this.pad > 0) {
+        const n = Math.min(this.pad, chunk.length - at);
+        at += n;
+        this.pad -= n;
+        continue;
+      }
+      let block: Buffer;
+      if (this.headFill === 0 && chunk.length - at >= 512) {
+        block = chunk.subarray(at, at + 512);
+        at += 512;
+      } else {
+        const n = Math.min(512 - this.headFill, chunk.length - at);
+        chunk.copy(this.head, this.headFill, at, at + n);
+        this.headFill += n;
+        at += n;
+        if (this.headFill < 512) continue;
+        this.headFill = 0;
+        block = this.head;
+      }
+      this.header(block);
+    }
+  }
+
+  /** The input ended: an entry cut short (or a partial header) is an error, as tar-stream says. */
+  end(): void {
+    if (this.remaining > 0 || this.pad > 0 || this.headFill > 0) throw new Error('Unexpected end of data');
+  }
+
+  private feed(part: Buffer): Pending {
+    const body = this.body;
+    if (body.kind === 'stream') return body.write(part);
+    if (body.kind === 'collect') {
+      this.collectedBytes += part.length;
+      // A copy: the input chunk may be reused by its producer once we return.
+      if (this.collectedBytes <= body.limit) this.collected.push(Buffer.from(part));
+    }
+  }
+
+  /** Once the body is complete: hand it over and decode long headers. */
+  private afterBody(): Pending {
+    if (this.remaining > 0) return;
+    const body = this.body;
+    this.body = SKIP;
+    if (this.long) {
+      const long = this.long;
+      this.long = undefined;
+      const buf = Buffer.concat(this.collected);
+      this.collected = [];
+      this.collectedBytes = 0;
+      this.decodeLong(long.kind, buf);
+      return;
+    }
+    if (body.kind === 'collect') {
+      const content = Buffer.concat(this.collected);
+      this.collected = [];
+      this.collectedBytes = 0;
+      return body.done(content);
+    }
+    if (body.kind === 'stream') return body.end();
+  }
+
+  private decodeLong(kind: LongKind, buf: Buffer): void {
+    if (kind === 'gnu-long-path') this.gnuPath = text(buf, 0, buf.length);
+    else if (kind === 'pax-global') this.paxGlobal = decodePax(buf);
+    else if (kind === 'pax') this.pax = { ...this.paxGlobal, ...decodePax(buf) };
+  }
+
+  private header(block: Buffer): void {
+    const sum = checksum(block);
+    // An all-zero block (the end-of-archive marker) checksums to its initial value: skipped.
+    if (sum === 8 * 32) return;
+    if (sum !== numberField(block, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?');
+    let flag = block[156] === 0 ? 0 : block[156] - 48;
+    let name = text(block, 0, 100);
+    if (block.compare(USTAR, 0, 6, 257, 263) === 0) {
+      if (block[345]) name = `${text(block, 345, 155)}/${name}`;
+    } else if (!(block.compare(GNU, 0, 6, 257, 263) === 0 && block[263] === 0x20 && block[264] === 0)) {
+      throw new Error('Invalid tar header: unknown format.');
+    }
+    if (flag === 0 && name.endsWith('/')) flag = 5;
+    let size = numberField(block, 124, 12);
+    const long = LONG[flag as keyof typeof LONG];
+    if (long) {
+      if (size > MAX_LONG_HEADER_BYTES) throw new Error('Header exceeds max size');
+      this.long = { kind: long, size };
+      this.body = { kind: 'collect', limit: size, done: () => undefined };
+      this.remaining = size;
+      this.pad = padding(size);
+      if (size === 0) this.afterBody();
+      return;
+    }
+    if (this.gnuPath !== undefined) {
+      name = this.gnuPath;
+      this.gnuPath = undefined;
+    }
+    if (this.pax) {
+      if (this.pax.path) name = this.pax.path;
+      if (this.pax.size) size = parseInt(this.pax.size, 10);
+      this.pax = undefined;
+    }
+    if (!(size >= 0)) throw new Error('Invalid header');
+    const type = TYPES[flag] ?? 'other';
+    // A directory has no body whatever its size field says (as tar-stream reads it).
+    const bodySize = type === 'directory' ? 0 : size;
+    this.body = this.onEntry({ name, type, sizeBytes: size });
+    this.remaining = bodySize;
+    this.pad = padding(bodySize);
+    if (bodySize === 0) {
+      const ended = this.afterBody();
+      // Only a stream's end may ask to wait; an empty body's never does in this module.
+      if (ended) throw new Error('internal: an empty tar entry asked to wait');
+    }
+  }
+}
+
+const inLayer = (name: string) => name.replace(/^\.?\//, '');
+
+/** A reader of one layer tar: wanted files collected, whiteouts reported, everything else skipped. */
+function layerReader(layer: string, options: WalkOptions): TarReader {
+  return new TarReader((entry) => {
+    const name = inLayer(entry.name);
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.startsWith('.wh.')) {
       // `.wh..wh..opq` makes a folder opaque: everything below it from lower layers is hidden.
       const dir = name.slice(0, name.length - base.length);
       options.onWhiteout?.(layer, base === '.wh..wh..opq' ? dir : dir + base.slice(4));
-      stream.resume();
-      stream.on('end', next);
-      return;
+      return SKIP;
     }
-    const size = header.size ?? 0;
-    if (header.type === 'file' && options.wants(name, size)) {
-      collect(stream as unknown as AsyncIterable<Uint8Array>, size).then(
-        (content) => {
-          options.onFile({ layer, path: name, sizeBytes: size }, content);
-          next();
+    if (entry.type === 'file' && options.wants(name, entry.sizeBytes)) {
+      return {
+        kind: 'collect',
+        limit: entry.sizeBytes,
+        done: (content) => {
+          options.onFile({ layer, path: name, sizeBytes: entry.sizeBytes }, content);
         },
-        (err) => next(err),
-      );
-      return;
+      };
     }
-    stream.on('end', next);
-    stream.resume();
+    return SKIP;
   });
-  // Layers in an OCI export may be gzip-compressed: peek at the first chunk to know.
-  const chunks = Readable.from(source as Iterable<Uint8Array>)[Symbol.asyncIterator]();
-  const first = await chunks.next();
-  if (first.done) return;
-  const head = Buffer.from(first.value as Uint8Array);
-  async function* all() {
-    yield head;
-    for (let r = await chunks.next(); !r.done; r = await chunks.next()) yield r.value as Buffer;
-  }
-  const body = Readable.from(all(), { objectMode: false });
-  if (isGzip(head)) await pipeline(body, createGunzip(), extract, { signal: options.signal });
-  else await pipeline(body, extract, { signal: options.signal });
+}
+
+/**
+ * The body of one layer tar, plain or gzipped (an OCI export may compress its layers): the first bytes
+ * say which. A gzipped one goes through zlib, whose output is parsed as it comes.
+ */
+function layerSink(layer: string, options: WalkOptions): Extract<EntryBody, { kind: 'stream' }> {
+  const reader = layerReader(layer, options);
+  let gunzip: ReturnType<typeof createGunzip> | undefined;
+  let failed: Error | undefined;
+  let decided = false;
+  let first: Buffer | undefined;
+  const start = (head: Buffer): Pending => {
+    decided = true;
+    if (!isGzip(head)) return reader.write(head);
+    gunzip = createGunzip();
+    gunzip.on('data', (out: Buffer) => {
+      if (failed) return;
+      try {
+        reader.write(out);
+      } catch (err) {
+        failed = err as Error;
+        gunzip!.destroy(failed);
+      }
+    });
+    gunzip.on('error', (err) => (failed ??= err));
+    return push(head);
+  };
+  const push = (chunk: Buffer): Pending => {
+    if (failed) throw failed;
+    if (!gunzip!.write(chunk)) return once(gunzip!, 'drain').then(() => undefined);
+  };
+  return {
+    kind: 'stream',
+    write(chunk) {
+      if (!decided) {
+        // Two bytes decide; a first chunk of one byte waits for the next.
+        if (!first && chunk.length < 2) {
+          first = Buffer.from(chunk);
+          return;
+        }
+        const head = first ? Buffer.concat([first, chunk]) : chunk;
+        first = undefined;
+        return start(head);
+      }
+      return gunzip ? push(chunk) : reader.write(chunk);
+    },
+    end() {
+      if (!decided && first) start(first);
+      if (!gunzip) return reader.end();
+      const flushed = once(gunzip, 'end');
+      gunzip.end();
+      gunzip.resume();
+      return flushed.then(
+        () => {
+          if (failed) throw failed;
+          reader.end();
+        },
+        (err) => {
+          throw failed ?? err;
+        },
+      );
+    },
+  };
 }
 
 /**
@@ -99,44 +371,120 @@ async function walkLayer(layer: string, source: AsyncIterable<Uint8Array> | Iter
  */
 export async function walkImageExport(exported: Readable, options: WalkOptions): Promise<ImageLayout> {
   const jsons = new Map<string, Buffer>();
-  let layerBytes = 0;
-  const outer = tar.extract();
-  outer.on('entry', (header, stream, next) => {
-    stream.on('error', () => undefined);
-    const name = header.name.replace(/^\.?\//, '');
-    const size = header.size ?? 0;
-    if (header.type !== 'file') {
-      stream.on('end', next);
-      stream.resume();
-      return;
-    }
+  const layerSizes = new Map<string, number>();
+  const outer = new TarReader((entry) => {
+    const name = inLayer(entry.name);
+    const size = entry.sizeBytes;
+    if (entry.type !== 'file') return SKIP;
     if (name.endsWith('.json') || name === 'index.json' || name === 'oci-layout' || (name.startsWith('blobs/') && size < 64 * 1024 && !name.endsWith('/layer.tar'))) {
       // OCI blobs are untyped: a small one is kept in case it is the manifest or the config; a small
       // layer is also walked from the kept copy.
-      collect(stream as unknown as AsyncIterable<Uint8Array>, MAX_JSON_BYTES).then(
-        async (content) => {
+      return {
+        kind: 'collect',
+        limit: MAX_JSON_BYTES,
+        done: (content) => {
           jsons.set(name, content);
           if (name.startsWith('blobs/') && content[0] !== 0x7b) {
-            layerBytes += content.length;
-            await walkLayer(name, [content], options);
+            layerSizes.set(name, content.length);
+            const sink = layerSink(name, options);
+            const wrote = sink.write(content);
+            return wrote ? wrote.then(() => sink.end()) : sink.end();
           }
-          next();
         },
-        (err) => next(err),
-      );
-      return;
+      };
     }
     // docker save: <id>/layer.tar; OCI: blobs/sha256/<digest>; podman: <digest>.tar at the top level.
     if (name.endsWith('/layer.tar') || name.startsWith('blobs/') || /^[0-9a-f]{64}\.tar$/.test(name)) {
-      layerBytes += size;
-      walkLayer(name, stream as unknown as AsyncIterable<Uint8Array>, options).then(() => next(), (err) => next(err));
-      return;
+      layerSizes.set(name, size);
+      return layerSink(name, options);
     }
-    stream.on('end', next);
-    stream.resume();
+    return SKIP;
   });
-  await pipeline(exported, outer, { signal: options.signal });
-  return { ...layoutOf(jsons), layerBytes };
+  await readAll(exported, outer, options.signal);
+  const layerBytes = [...layerSizes.values()].reduce((a, b) => a + b, 0);
+  return { ...layoutOf(jsons), layerBytes, layerSizes };
+}
+
+/** Where nudgeScavenger's garbage goes, so that no compiler can prove it unused and drop it. */
+let scavengerNudge: unknown;
+
+/**
+ * The socket hands over each chunk of the export in a fresh 64 KB buffer (external memory, behind a tiny
+ * JS object). V8 frees dead ones when its young generation fills or external memory grew by ~64 MB; this
+ * walker allocates almost nothing per chunk, so without help dead chunks piled up towards that limit.
+ * Measured on the compliant image's export (`--only secrets`): peak RSS 107–117 MB without this, 78–83 MB
+ * with it (tar-stream's walk: 81–83 MB), and less CPU (user 0.6–0.8 s against 0.9–1.05 s for
+ * tar-stream). Short-lived garbage of a quarter of each chunk's size makes a scavenge every few MB.
+ */
+function nudgeScavenger(bytes: number): void {
+  scavengerNudge = new Array(bytes >> 5);
+}
+
+/**
+ * Feeds the stream to the reader in flowing mode, chunk by chunk as they arrive: paused only while a
+ * body's consumer asks to wait. (An async iterator reads in paused mode, where `read()` concatenates what
+ * is buffered: a copy of every byte of the export, measured at +15–30 MB of peak RSS and more CPU.)
+ */
+function readAll(stream: Readable, reader: TarReader, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let settled = false;
+    let ended = false;
+    const done = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      stream.off('data', onData);
+      if (err === undefined) return resolve();
+      stream.destroy();
+      reject(signal?.aborted ? (signal.reason ?? err) : err);
+    };
+    const onAbort = () => done(signal?.reason ?? new Error('aborted'));
+    // A write that asked to wait: later chunks (and the end) wait for it, in order.
+    let waiting: Promise<void> | undefined;
+    const write = (chunk: Buffer): Pending => {
+      if (settled) return;
+      const wrote = reader.write(chunk);
+      if (!wrote) return;
+      stream.pause();
+      const current: Promise<void> = wrote.then(() => {
+        if (waiting === current) waiting = undefined;
+        if (!settled) stream.resume();
+      });
+      waiting = current;
+      current.catch(done);
+      return current;
+    };
+    const onData = (chunk: Buffer) => {
+      nudgeScavenger(chunk.length);
+      if (waiting) {
+        const next: Promise<void> = waiting.then(() => write(chunk));
+        waiting = next;
+        next.then(() => {
+          if (waiting === next) waiting = undefined;
+        }, done);
+        return;
+      }
+      try {
+        write(chunk);
+      } catch (err) {
+        done(err);
+      }
+    };
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stream.on('data', onData);
+    stream.once('error', done);
+    // 'end' may come while a write still waits (a paused stream that had nothing left still ends).
+    stream.once('end', () => {
+      ended = true;
+      Promise.resolve(waiting)
+        .then(() => reader.end())
+        .then(() => done(), done);
+    });
+    stream.once('close', () => {
+      if (!ended) done(new Error('the image export ended before its end (premature close)'));
+    });
+  });
 }
 
 function parse(buffer: Buffer | undefined): any {
@@ -149,7 +497,7 @@ function parse(buffer: Buffer | undefined): any {
 }
 
 /** Layer order and history from manifest.json (legacy) or index.json → manifest → config (OCI). */
-export function layoutOf(jsons: Map<string, Buffer>): Omit<ImageLayout, 'layerBytes'> {
+export function layoutOf(jsons: Map<string, Buffer>): Omit<ImageLayout, 'layerBytes' | 'layerSizes'> {
   const manifest = parse(jsons.get('manifest.json'));
   if (Array.isArray(manifest) && manifest[0]?.Layers) {
     const config = parse(jsons.get(manifest[0].Config));

@@ -14,15 +14,30 @@ export interface ProcessSample {
   atMs: number;
 }
 
-const shape = (rows: ProcessRow[]) =>
-  rows
+/**
+ * PID 1 and its descendants. Exec'd processes (the audit's own runtime read and zombie-reaping's, the
+ * image's HEALTHCHECK) hang off the runtime's shim, not PID 1: they come and go without the app changing.
+ */
+function appRows(sample: ProcessSample): ProcessRow[] {
+  // Without PID 1 in the listing there is no subtree to tell apart: compare every row, as before.
+  if (!sample.rows.some((r) => r.pid === sample.pid1)) return sample.rows;
+  const kept = new Set([sample.pid1]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of sample.rows) if (!kept.has(r.pid) && kept.has(r.ppid)) kept.add(r.pid), (grew = true);
+  }
+  return sample.rows.filter((r) => kept.has(r.pid));
+}
+
+const shape = (sample: ProcessSample) =>
+  appRows(sample)
     .map((r) => `${r.pid} ${r.ppid} ${r.uid} ${r.args}`)
     .sort()
     .join('\n');
 
-/** Two samples with the same processes (pid, parent, uid, command). */
+/** Two samples with the same processes below PID 1 (pid, parent, uid, command). */
 export function sameTable(a: ProcessSample | undefined, b: ProcessSample | undefined): boolean {
-  return a !== undefined && b !== undefined && a.pid1 === b.pid1 && shape(a.rows) === shape(b.rows);
+  return a !== undefined && b !== undefined && a.pid1 === b.pid1 && shape(a) === shape(b);
 }
 
 /**

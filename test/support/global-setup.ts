@@ -29,6 +29,10 @@ export default async function setup(project: TestProject) {
   // the teardown counts only these, so other runs on the same daemon are left alone.
   const session = `test-${randomUUID()}`;
   process.env.IMAGE_AUDIT_SESSION = session;
+  // The layer-scan cache of this run only (the audits it starts inherit it): never the user's, never a
+  // previous run's, so a run scans what it builds at least once.
+  const cacheDir = mkdtempSync(path.join(tmpdir(), 'image-audit-test-cache-'));
+  process.env.IMAGE_AUDIT_CACHE_DIR = cacheDir;
   const nodeImage =
     process.env.NODE_IMAGE ||
     execFileSync('bash', ['scripts/node-base-image.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
@@ -41,6 +45,7 @@ export default async function setup(project: TestProject) {
 
   return async () => {
     rmSync(packed.dir, { recursive: true, force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
     const left = await docker.listContainers(`${SESSION_LABEL}=${session}`);
     if (left.length) {
       await Promise.allSettled(left.map((id) => docker.removeContainer(id)));

@@ -126,6 +126,16 @@ describe('health-detects-hang', () => {
     expect(v.message).toContain('SIGSTOP via the kill API');
     expect(v.hint).toContain('HTTP');
   });
+  it('is an error, not a pass, when the probe failed before the freeze too (a loaded host times out even `node -e 0`)', () => {
+    const probesBeforeFreeze = [
+      { exitCode: 0, output: '', durationMs: 400 },
+      { exitCode: -1, output: 'Health check exceeded timeout (1s)', durationMs: 1000 },
+    ];
+    const v = judgeHang({ kind: 'observed', via: 'exec', frozenAtMs: 2000, unhealthyAtMs: 9500, resumedAtMs: 9600, healthyAgainAtMs: 10_400, health, probesBeforeFreeze });
+    expect(v).toMatchObject({ status: 'error', message: expect.stringMatching(/^the HEALTHCHECK failed before the app was frozen too \(1 of the last 2 probes; exit -1: "Health check exceeded timeout \(1s\)"\)/) });
+    const clean = judgeHang({ kind: 'observed', via: 'exec', frozenAtMs: 2000, unhealthyAtMs: 9500, resumedAtMs: 9600, healthyAgainAtMs: 10_400, health, probesBeforeFreeze: [probesBeforeFreeze[0]] });
+    expect(clean.status).toBe('pass');
+  });
   it('warns when it noticed the hang but did not recover', () => {
     expect(judgeHang({ kind: 'observed', via: 'exec', frozenAtMs: 0, unhealthyAtMs: 5000, resumedAtMs: 5100, health, recoveryBoundMs: 10_000 }).status).toBe('warn');
   });
