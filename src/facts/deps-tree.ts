@@ -3,9 +3,8 @@
 // structure and each package's size from the tar headers. Nothing else is buffered.
 import { posix as path } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import tarStream from 'tar-stream';
 import { parseJsonFile } from '../observed.js';
+import { readTar, SKIP, TarReader, type EntryBody } from './layers.js';
 
 /** The fields of a package.json that decide what it needs. */
 export interface Manifest {
@@ -68,44 +67,41 @@ export function pickManifest(raw: Record<string, unknown>): Manifest {
  */
 export async function addArchive(tree: InstalledTree, nodeModulesDir: string, stream: Readable, signal?: AbortSignal): Promise<void> {
   const parent = path.dirname(nodeModulesDir);
-  const extract = tarStream.extract();
   const packages = new Map<string, Manifest>();
   const symlinks = new Map<string, string>();
   const sizes = new Map<string, number>();
   const hidden = new Map<string, string>();
   const unparsable = new Map<string, string>();
-  extract.on('entry', (header, content, next) => {
-    const abs = path.join(parent, header.name.replace(/\/$/, ''));
+  // The same header-only walk as the layer scan: bodies not wanted are skipped inside the chunks, never copied.
+  const reader = new TarReader((entry): EntryBody => {
+    const abs = path.join(parent, entry.name.replace(/\/$/, ''));
     const rel = path.relative(nodeModulesDir, abs);
     const pkgDir = packageDirOf(abs);
-    const skip = () => {
-      content.on('end', next);
-      content.resume();
-    };
-    if (header.type === 'symlink' && header.linkname) {
-      symlinks.set(abs, path.resolve(path.dirname(abs), header.linkname));
-      return skip();
+    if (entry.type === 'symlink' && entry.linkname) {
+      symlinks.set(abs, path.resolve(path.dirname(abs), entry.linkname));
+      return SKIP;
     }
-    if (header.type !== 'file') return skip();
-    if (pkgDir) sizes.set(pkgDir, (sizes.get(pkgDir) ?? 0) + (header.size ?? 0));
+    if (entry.type !== 'file') return SKIP;
+    if (pkgDir) sizes.set(pkgDir, (sizes.get(pkgDir) ?? 0) + entry.sizeBytes);
     const isManifest = pkgDir !== undefined && abs === `${pkgDir}/package.json`;
-    if (!isManifest && !HIDDEN.has(rel)) return skip();
-    const chunks: Buffer[] = [];
-    content.on('data', (c: unknown) => chunks.push(c as Buffer));
-    content.on('end', () => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (isManifest) {
-        // As Node reads it (a byte-order mark allowed); one that does not parse is named, not dropped.
-        const json = parseJsonFile(abs, text);
-        const ok = json.ok && json.value !== null && typeof json.value === 'object' && !Array.isArray(json.value);
-        packages.set(pkgDir, ok ? pickManifest(json.value as Record<string, unknown>) : {});
-        if (!ok) unparsable.set(pkgDir, json.ok ? `${abs} is not a package.json: its JSON is not an object` : json.why);
-      } else hidden.set(abs, text);
-      next();
-    });
+    if (!isManifest && !HIDDEN.has(rel)) return SKIP;
+    return {
+      kind: 'collect',
+      limit: entry.sizeBytes,
+      done: (content) => {
+        const text = content.toString('utf8');
+        if (isManifest) {
+          // As Node reads it (a byte-order mark allowed); one that does not parse is named, not dropped.
+          const json = parseJsonFile(abs, text);
+          const ok = json.ok && json.value !== null && typeof json.value === 'object' && !Array.isArray(json.value);
+          packages.set(pkgDir, ok ? pickManifest(json.value as Record<string, unknown>) : {});
+          if (!ok) unparsable.set(pkgDir, json.ok ? `${abs} is not a package.json: its JSON is not an object` : json.why);
+        } else hidden.set(abs, text);
+      },
+    };
   });
   const bound = AbortSignal.timeout(300_000);
-  await pipeline(stream, extract, { signal: signal ? AbortSignal.any([signal, bound]) : bound });
+  await readTar(stream, reader, signal ? AbortSignal.any([signal, bound]) : bound, `the archive of ${nodeModulesDir}`);
   // Only a complete read is merged: a half-read tree would make reachable packages look missing.
   tree.roots.push(nodeModulesDir);
   for (const [k, v] of packages) tree.packages.set(k, v);

@@ -56,6 +56,8 @@ export interface TarEntry {
   name: string;
   type: EntryType;
   sizeBytes: number;
+  /** A symlink's or hard link's target, as written (GNU long link and pax linkpath applied). */
+  linkname?: string;
 }
 
 type Pending = void | Promise<void>;
@@ -68,7 +70,7 @@ export type EntryBody =
   /** Every chunk as it passes (slices of the input, not copies); `end` once the body is complete. */
   | { kind: 'stream'; write(chunk: Buffer): Pending; end(): Pending };
 
-const SKIP: EntryBody = { kind: 'skip' };
+export const SKIP: EntryBody = { kind: 'skip' };
 const TYPES: Record<number, EntryType> = { 0: 'file', 1: 'link', 2: 'symlink', 3: 'character-device', 4: 'block-device', 5: 'directory', 6: 'fifo', 7: 'contiguous-file' };
 const LONG = { 72: 'pax', 55: 'pax-global', 27: 'gnu-long-link', 28: 'gnu-long-path', 30: 'gnu-long-path' } as const;
 type LongKind = (typeof LONG)[keyof typeof LONG];
@@ -143,6 +145,7 @@ export class TarReader {
   private pax?: Record<string, string>;
   private paxGlobal?: Record<string, string>;
   private gnuPath?: string;
+  private gnuLink?: string;
 
   constructor(private readonly onEntry: (entry: TarEntry) => EntryBody) {}
 
@@ -223,6 +226,7 @@ export class TarReader {
 
   private decodeLong(kind: LongKind, buf: Buffer): void {
     if (kind === 'gnu-long-path') this.gnuPath = text(buf, 0, buf.length);
+    else if (kind === 'gnu-long-link') this.gnuLink = text(buf, 0, buf.length);
     else if (kind === 'pax-global') this.paxGlobal = decodePax(buf);
     else if (kind === 'pax') this.pax = { ...this.paxGlobal, ...decodePax(buf) };
   }
@@ -234,6 +238,7 @@ export class TarReader {
     if (sum !== numberField(block, 148, 8)) throw new Error('Invalid tar header. Maybe the tar is corrupted or it needs to be gunzipped?');
     let flag = block[156] === 0 ? 0 : block[156] - 48;
     let name = text(block, 0, 100);
+    let linkname = text(block, 157, 100);
     if (block.compare(USTAR, 0, 6, 257, 263) === 0) {
       if (block[345]) name = `${text(block, 345, 155)}/${name}`;
     } else if (!(block.compare(GNU, 0, 6, 257, 263) === 0 && block[263] === 0x20 && block[264] === 0)) {
@@ -255,8 +260,13 @@ export class TarReader {
       name = this.gnuPath;
       this.gnuPath = undefined;
     }
+    if (this.gnuLink !== undefined) {
+      linkname = this.gnuLink;
+      this.gnuLink = undefined;
+    }
     if (this.pax) {
       if (this.pax.path) name = this.pax.path;
+      if (this.pax.linkpath) linkname = this.pax.linkpath;
       if (this.pax.size) size = parseInt(this.pax.size, 10);
       this.pax = undefined;
     }
@@ -264,7 +274,7 @@ export class TarReader {
     const type = TYPES[flag] ?? 'other';
     // A directory has no body whatever its size field says (as tar-stream reads it).
     const bodySize = type === 'directory' ? 0 : size;
-    this.body = this.onEntry({ name, type, sizeBytes: size });
+    this.body = this.onEntry({ name, type, sizeBytes: size, ...(linkname ? { linkname } : {}) });
     this.remaining = bodySize;
     this.pad = padding(bodySize);
     if (bodySize === 0) {
@@ -400,7 +410,7 @@ export async function walkImageExport(exported: Readable, options: WalkOptions):
     }
     return SKIP;
   });
-  await readAll(exported, outer, options.signal);
+  await readTar(exported, outer, options.signal, 'the image export');
   const layerBytes = [...layerSizes.values()].reduce((a, b) => a + b, 0);
   return { ...layoutOf(jsons), layerBytes, layerSizes };
 }
@@ -425,7 +435,7 @@ function nudgeScavenger(bytes: number): void {
  * body's consumer asks to wait. (An async iterator reads in paused mode, where `read()` concatenates what
  * is buffered: a copy of every byte of the export, measured at +15–30 MB of peak RSS and more CPU.)
  */
-function readAll(stream: Readable, reader: TarReader, signal: AbortSignal | undefined): Promise<void> {
+export function readTar(stream: Readable, reader: TarReader, signal: AbortSignal | undefined, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let ended = false;
@@ -482,7 +492,7 @@ function readAll(stream: Readable, reader: TarReader, signal: AbortSignal | unde
         .then(() => done(), done);
     });
     stream.once('close', () => {
-      if (!ended) done(new Error('the image export ended before its end (premature close)'));
+      if (!ended) done(new Error(`${what} ended before its end (premature close)`));
     });
   });
 }

@@ -120,6 +120,24 @@ describe('addArchive', () => {
     expect(t.hidden.get('/app/node_modules/.package-lock.json')).toBe('{"packages":{}}');
     expect(t.roots).toEqual(['/app/node_modules']);
   });
+  it('reads a symlink target longer than the header field (pnpm stores: pax linkpath) and refuses a cut-short tar', async () => {
+    const deep = `.pnpm/${'very-long-package-name-'.repeat(6)}@1.0.0/node_modules/x`;
+    const pack = tarStream.pack();
+    pack.entry({ name: 'node_modules/x', type: 'symlink', linkname: deep });
+    pack.finalize();
+    const t = emptyTree();
+    await addArchive(t, '/app/node_modules', Readable.from(pack));
+    expect(t.symlinks.get('/app/node_modules/x')).toBe(`/app/node_modules/${deep}`);
+    const whole = tarStream.pack();
+    whole.entry({ name: 'node_modules/a/package.json' }, JSON.stringify({ name: 'a' }));
+    whole.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of whole as AsyncIterable<Buffer>) chunks.push(chunk);
+    const bytes = Buffer.concat(chunks);
+    const cut = emptyTree();
+    await expect(addArchive(cut, '/app/node_modules', Readable.from([bytes.subarray(0, 600)]))).rejects.toThrow('Unexpected end of data');
+    expect(cut.roots).toEqual([]);
+  });
 });
 
 describe('behindEntrypointScript', () => {
