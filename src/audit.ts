@@ -13,6 +13,7 @@ import { parseTarget } from './target/resolve.js';
 import type { AuditOptions, AuditReport, CheckId, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { systemClock } from './wait.js';
+import { cacheDir } from './facts/layer-scan-cache.js';
 
 export { summarise } from './pipeline.js';
 export type { AuditDependencies, ResolvedSettings } from './pipeline.js';
@@ -91,6 +92,7 @@ export function resolveSettings(options: AuditOptions): ResolvedSettings {
     // An escape hatch for daemons whose BuildKit misbehaves (classic semantics differ: see the README);
     // read here only, and handed down as `settings.builder`.
     builder: process.env.IMAGE_AUDIT_BUILDER === 'classic' ? 'classic' : 'auto',
+    layerCacheDir: cacheDir(process.env),
   };
 }
 

@@ -28,6 +28,8 @@ export interface CheckSettings {
   deep: boolean;
   /** The builder for every build of the audit: 'classic' forced by IMAGE_AUDIT_BUILDER=classic, read once in resolveSettings. */
   builder: 'auto' | 'classic';
+  /** The layer-scan cache's folder (IMAGE_AUDIT_CACHE, IMAGE_AUDIT_CACHE_DIR, XDG_CACHE_HOME: read once in resolveSettings); undefined: no cache. */
+  layerCacheDir?: string;
   /** The audited container's memory limit in bytes (--memory, default 1GiB; 0: none), when known. */
   memoryBytes?: number;
   /** The Kubernetes manifest's container the audit ran as (--manifest), when one was given. */

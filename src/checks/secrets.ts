@@ -124,7 +124,7 @@ async function remember(cache: LayerScanCache, basics: ObserveContext['basics'],
 
 async function observeSecrets(ctx: ObserveContext): Promise<SecretsObservation> {
   const started = performance.now();
-  const cache = layerScanCache();
+  const cache = layerScanCache(ctx.settings.layerCacheDir);
   let scan = cache ? await scanFromCache(cache, ctx.basics) : undefined;
   const cached = scan !== undefined;
   if (!scan) {

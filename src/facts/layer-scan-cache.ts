@@ -43,7 +43,7 @@ const DIGEST = /^sha256:([0-9a-f]{64})$/;
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
 /** Where the cache lives, or undefined when it is turned off. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
   if (/^(off|0|false|no)$/i.test(env.IMAGE_AUDIT_CACHE ?? '')) return undefined;
   if (env.IMAGE_AUDIT_CACHE_DIR) return path.resolve(env.IMAGE_AUDIT_CACHE_DIR);
   const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
@@ -154,7 +154,6 @@ export class LayerScanCache {
 }
 
 /** The cache of this process's environment, or undefined when turned off. */
-export function layerScanCache(env: NodeJS.ProcessEnv = process.env): LayerScanCache | undefined {
-  const dir = cacheDir(env);
+export function layerScanCache(dir: string | undefined): LayerScanCache | undefined {
   return dir ? new LayerScanCache(dir) : undefined;
 }

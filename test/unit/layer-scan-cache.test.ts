@@ -84,14 +84,6 @@ describe('the layer scan cache', () => {
 });
 
 describe('the secrets check with the cache', () => {
-  const env = process.env.IMAGE_AUDIT_CACHE_DIR;
-  beforeEach(() => {
-    process.env.IMAGE_AUDIT_CACHE_DIR = root;
-  });
-  afterEach(() => {
-    if (env === undefined) delete process.env.IMAGE_AUDIT_CACHE_DIR;
-    else process.env.IMAGE_AUDIT_CACHE_DIR = env;
-  });
 
   async function image(withToken: boolean) {
     const base = await tarOf([{ name: 'etc/passwd', content: 'root:x:0:0::/root:/bin/sh\n' }, { name: 'home/node/.npmrc', content: 'registry=https://r/\n' }]);
@@ -114,7 +106,7 @@ describe('the secrets check with the cache', () => {
     } as unknown as ImageBasics;
     let exports = 0;
     const docker = { exportImage: async () => (exports++, Readable.from([exported])) } as unknown as DockerPort;
-    const ctx = { docker, basics, imageRef: basics.image.id, target: { kind: 'image', ref: 'x' }, signal: new AbortController().signal, settings: {} } as unknown as ObserveContext;
+    const ctx = { docker, basics, imageRef: basics.image.id, target: { kind: 'image', ref: 'x' }, signal: new AbortController().signal, settings: { layerCacheDir: root } } as unknown as ObserveContext;
     const judge = async () => {
       const o = (await secrets.observe!(ctx)) as SecretsObservation;
       const v = secrets.run({ observed: o, basics } as never);
