@@ -17,6 +17,7 @@ import { autoBaselineProblem } from '../gate/baseline.js';
 import { gateExitCode } from '../gate/gate.js';
 import type { GateReport } from '../gate/types.js';
 import { REFERENCE_GRAMMAR, referenceProblem } from '../target/reference.js';
+import { shardTargets } from './report.js';
 import type { Placement } from './schedule.js';
 import type { FleetJob } from './targets.js';
 
@@ -170,17 +171,7 @@ export function gatedTargetsOf(json: unknown, file: string): GatedTarget[] {
   });
 }
 
-/** Gated shard reports into one: their targets, the gated fleet report of them. A target in two inputs is a usage error naming both. */
+/** Gated shard reports into one: their targets, the gated fleet report of them. */
 export function mergeGatedReports(inputs: Array<{ file: string; json: unknown }>): GatedFleetReport {
-  const from = new Map<string, string>();
-  const all: GatedTarget[] = [];
-  for (const { file, json } of inputs) {
-    for (const t of gatedTargetsOf(json, file)) {
-      const earlier = from.get(t.name);
-      if (earlier) throw new UsageError(`Target "${t.name}" is in both ${earlier} and ${file}: shards of one fleet are disjoint`);
-      from.set(t.name, file);
-      all.push(t);
-    }
-  }
-  return gatedFleetReport(all);
+  return gatedFleetReport(shardTargets(inputs, gatedTargetsOf));
 }

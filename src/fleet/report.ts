@@ -121,17 +121,22 @@ export function targetsOf(json: unknown, file: string): FleetTarget[] {
   });
 }
 
-/** Shard reports into one: their targets, the fleet report of them. A target in two inputs is a usage error naming both. */
-export function mergeReports(inputs: Array<{ file: string; json: unknown }>): FleetReport {
+/** The targets of shard files, read by `targetsOf`, in order. A target in two inputs is a usage error naming both. */
+export function shardTargets<T extends { name: string }>(inputs: Array<{ file: string; json: unknown }>, read: (json: unknown, file: string) => T[]): T[] {
   const from = new Map<string, string>();
-  const all: FleetTarget[] = [];
+  const all: T[] = [];
   for (const { file, json } of inputs) {
-    for (const t of targetsOf(json, file)) {
+    for (const t of read(json, file)) {
       const earlier = from.get(t.name);
       if (earlier) throw new UsageError(`Target "${t.name}" is in both ${earlier} and ${file}: shards of one fleet are disjoint`);
       from.set(t.name, file);
       all.push(t);
     }
   }
-  return fleetReport(all);
+  return all;
+}
+
+/** Shard reports into one: their targets, the fleet report of them. */
+export function mergeReports(inputs: Array<{ file: string; json: unknown }>): FleetReport {
+  return fleetReport(shardTargets(inputs, targetsOf));
 }
