@@ -17,7 +17,7 @@ import { autoBaselineProblem } from '../gate/baseline.js';
 import { gateExitCode } from '../gate/gate.js';
 import type { GateReport } from '../gate/types.js';
 import { REFERENCE_GRAMMAR, referenceProblem } from '../target/reference.js';
-import { shardTargets } from './report.js';
+import { shardTargets, targetOf, type TargetRun } from './report.js';
 import type { Placement } from './schedule.js';
 import type { FleetJob } from './targets.js';
 
@@ -30,23 +30,12 @@ export interface GatedJob extends FleetJob {
   thresholds: Partial<GateThresholds>;
 }
 
-export interface GatedTarget {
-  /** The target as given: a build context directory or an image reference. */
-  target: string;
-  /** Unique in the fleet: the fleet file's `name` of the entry, else the target as given. */
-  name: string;
-  /** The engine that produced the gate report (or, without one, the last engine tried). */
-  engine: string;
-  /** The single gate's exit code (0 ship, 1 do not ship, 3 the candidate could not be fully audited), or that of the error that stopped it (2, 3). */
-  exitCode: number;
+/** `exitCode`: the single gate's (0 ship, 1 do not ship, 3 the candidate could not be fully audited), or that of the error that stopped it (2, 3). */
+export interface GatedTarget extends TargetRun {
   /** `exitCode` in words: what the target's release may do. */
   verdict: GateVerdict;
-  /** The single gate's JSON report, or null when the target could not be gated. */
+  /** The single gate's JSON report, or null when the target could not be gated (`error` says why: the candidate or the baseline could not be found or audited). */
   gate: GateReport | null;
-  /** Why there is no gate report (the candidate or the baseline could not be found or audited). */
-  error?: { message: string; detail?: string[] };
-  /** Attempts on engines that stopped answering, or lacked an image, before the one that counts. */
-  attempts?: Array<{ engine: string; error: string }>;
 }
 
 export interface GatedFleetSummary {
@@ -157,18 +146,12 @@ export function gatedTargetsOf(json: unknown, file: string): GatedTarget[] {
   if (!isGatedFleetReport(json) || !Array.isArray(json.targets)) {
     throw new UsageError(`${file} is not a gate report: expected a gated fleet report ({ "kind": "gate", "targets": […] }) or a single gate's JSON report`);
   }
-  return (json.targets as unknown[]).map((t, i) => {
-    const at = `${file}: targets[${i}]`;
-    if (!isObject(t) || typeof t.target !== 'string' || typeof t.engine !== 'string' || typeof t.exitCode !== 'number') {
-      throw new UsageError(`${at} is not a gated fleet target: expected "target", "engine", "exitCode" and "gate"`);
-    }
-    if (t.gate !== null && !isGateReport(t.gate)) throw new UsageError(`${at}.gate is neither null nor a gate report`);
-    const name = typeof t.name === 'string' && t.name ? t.name : t.target;
-    const entry: GatedTarget = { target: t.target, name, engine: t.engine, exitCode: t.exitCode, verdict: t.gate === null && t.exitCode < 2 ? 'could-not-gate' : verdictOfExit(t.exitCode), gate: t.gate as GateReport | null };
-    if (isObject(t.error) && typeof t.error.message === 'string') entry.error = t.error as GatedTarget['error'];
-    if (Array.isArray(t.attempts)) entry.attempts = t.attempts as GatedTarget['attempts'];
-    return entry;
-  });
+  return (json.targets as unknown[]).map((t, i) =>
+    targetOf(t, `${file}: targets[${i}]`, { kind: 'gated fleet target', field: 'gate' }, (gate, at, exitCode) => {
+      if (gate !== null && !isGateReport(gate)) throw new UsageError(`${at}.gate is neither null nor a gate report`);
+      return { verdict: gate === null && exitCode < 2 ? ('could-not-gate' as const) : verdictOfExit(exitCode), gate: gate as GateReport | null };
+    }),
+  );
 }
 
 /** Gated shard reports into one: their targets, the gated fleet report of them. */

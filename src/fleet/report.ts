@@ -8,21 +8,25 @@ import type { AuditReport, CheckStatus } from '../types.js';
 
 export const CHECK_STATUSES: CheckStatus[] = ['pass', 'fail', 'warn', 'skip', 'error', 'waived'];
 
-export interface FleetTarget {
+/** What every fleet target carries, audited or gated (`fleet --gate`: src/fleet/gate.ts). */
+export interface TargetRun {
   /** The target as given: a build context directory or an image reference. */
   target: string;
   /** Unique in the fleet: the fleet file's `name` of the entry, else the target as given. */
   name: string;
   /** The engine that produced the report (or, without one, the last engine tried): its name or URL as given. */
   engine: string;
-  /** The single audit's exit code (0, 1, 3), or that of the error that stopped it (2, 3). */
+  /** The single audit's (or gate's) exit code, or that of the error that stopped it (2, 3). */
   exitCode: number;
-  /** The single-audit JSON report, or null when the target could not be audited. */
-  report: AuditReport | null;
   /** Why there is no report. */
   error?: { message: string; detail?: string[] };
   /** Attempts on engines that stopped answering, or lacked the image, before the one that counts. */
   attempts?: Array<{ engine: string; error: string }>;
+}
+
+export interface FleetTarget extends TargetRun {
+  /** The single-audit JSON report, or null when the target could not be audited. */
+  report: AuditReport | null;
 }
 
 export interface FleetSummary {
@@ -107,18 +111,27 @@ export function targetsOf(json: unknown, file: string): FleetTarget[] {
   if (!isObject(json) || !Array.isArray(json.targets)) {
     throw new UsageError(`${file} is not an image-audit report: expected a fleet report ({ "targets": […], "summary": {…} }) or a single audit's JSON report`);
   }
-  return json.targets.map((t, i) => {
-    const at = `${file}: targets[${i}]`;
-    if (!isObject(t) || typeof t.target !== 'string' || typeof t.engine !== 'string' || typeof t.exitCode !== 'number') {
-      throw new UsageError(`${at} is not a fleet target: expected "target", "engine", "exitCode" and "report"`);
-    }
-    if (t.report !== null && !isAuditReport(t.report)) throw new UsageError(`${at}.report is neither null nor an audit report`);
-    const name = typeof t.name === 'string' && t.name ? t.name : t.target;
-    const entry: FleetTarget = { target: t.target, name, engine: t.engine, exitCode: t.exitCode, report: t.report as AuditReport | null };
-    if (isObject(t.error) && typeof t.error.message === 'string') entry.error = t.error as FleetTarget['error'];
-    if (Array.isArray(t.attempts)) entry.attempts = t.attempts as FleetTarget['attempts'];
-    return entry;
-  });
+  return json.targets.map((t, i) =>
+    targetOf(t, `${file}: targets[${i}]`, { kind: 'fleet target', field: 'report' }, (report, at) => {
+      if (report !== null && !isAuditReport(report)) throw new UsageError(`${at}.report is neither null nor an audit report`);
+      return { report: report as AuditReport | null };
+    }),
+  );
+}
+
+/**
+ * One entry of a shard's `targets`: the fields every fleet target has are checked here, the report
+ * field (`report`, or `gate` for a gated fleet) by `body`; the keys keep the order the fleet writes them in.
+ */
+export function targetOf<B extends object>(t: unknown, at: string, what: { kind: string; field: string }, body: (value: unknown, at: string, exitCode: number) => B): TargetRun & B {
+  if (!isObject(t) || typeof t.target !== 'string' || typeof t.engine !== 'string' || typeof t.exitCode !== 'number') {
+    throw new UsageError(`${at} is not a ${what.kind}: expected "target", "engine", "exitCode" and "${what.field}"`);
+  }
+  const name = typeof t.name === 'string' && t.name ? t.name : t.target;
+  const entry: TargetRun & B = { target: t.target, name, engine: t.engine, exitCode: t.exitCode, ...body(t[what.field], at, t.exitCode) };
+  if (isObject(t.error) && typeof t.error.message === 'string') entry.error = t.error as TargetRun['error'];
+  if (Array.isArray(t.attempts)) entry.attempts = t.attempts as TargetRun['attempts'];
+  return entry;
 }
 
 /** The targets of shard files, read by `targetsOf`, in order. A target in two inputs is a usage error naming both. */
