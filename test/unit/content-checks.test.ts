@@ -1,6 +1,5 @@
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { compareEngines, nearestPackage, scriptOf } from '../../src/checks/engines-node.js';
 import { analyseRebuild, isInstallStep, parseSteps } from '../../src/checks/layer-cache.js';
@@ -11,15 +10,7 @@ import { walkImageExport } from '../../src/facts/layers.js';
 import { buildArgsOf, candidateOf, envFileFindings, gitConfigFindings, looksSecretName, npmrcFindings, privateKeyFindings, secretEnv } from '../../src/facts/secrets-scan.js';
 import type { LifecycleObservation } from '../../src/lifecycle/observe.js';
 import { observed } from '../../src/observed.js';
-
-async function tarOf(entries: Array<{ name: string; content: Buffer | string }>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name }, typeof e.content === 'string' ? Buffer.from(e.content) : e.content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
+import { tarOf } from '../support/tar.js';
 
 describe('secret patterns', () => {
   it('finds .npmrc tokens, quoted or not, and ignores ${VAR} references', () => {

@@ -7,6 +7,7 @@ import { addArchive, emptyTree, packageDirOf, realpath, type InstalledTree, type
 import { parseYaml } from '../../src/facts/deps-yaml.js';
 import { behindEntrypointScript } from '../../src/facts/app-location.js';
 import { analyseCommand } from '../../src/facts/command.js';
+import { tarOf } from '../support/tar.js';
 
 /** A tree as an archive read would leave it: package folders, symlinks, sizes. */
 function tree(roots: string[], packages: Record<string, Manifest>, symlinks: Record<string, string> = {}): InstalledTree {
@@ -128,12 +129,7 @@ describe('addArchive', () => {
     const t = emptyTree();
     await addArchive(t, '/app/node_modules', Readable.from(pack));
     expect(t.symlinks.get('/app/node_modules/x')).toBe(`/app/node_modules/${deep}`);
-    const whole = tarStream.pack();
-    whole.entry({ name: 'node_modules/a/package.json' }, JSON.stringify({ name: 'a' }));
-    whole.finalize();
-    const chunks: Buffer[] = [];
-    for await (const chunk of whole as AsyncIterable<Buffer>) chunks.push(chunk);
-    const bytes = Buffer.concat(chunks);
+    const bytes = await tarOf([{ name: 'node_modules/a/package.json', content: JSON.stringify({ name: 'a' }) }]);
     const cut = emptyTree();
     await expect(addArchive(cut, '/app/node_modules', Readable.from([bytes.subarray(0, 600)]))).rejects.toThrow('Unexpected end of data');
     expect(cut.roots).toEqual([]);

@@ -2,24 +2,15 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ObserveContext } from '../../src/checks/check.js';
 import { secrets, type SecretsObservation } from '../../src/checks/secrets.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import type { ImageBasics } from '../../src/facts/image-facts.js';
 import { cacheDir, historyKey, LayerScanCache, scannerKey } from '../../src/facts/layer-scan-cache.js';
+import { tarOf } from '../support/tar.js';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
-
-async function tarOf(entries: Array<{ name: string; content: Buffer | string }>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const e of entries) pack.entry({ name: e.name }, typeof e.content === 'string' ? Buffer.from(e.content) : e.content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack as unknown as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 let root: string;
 beforeEach(() => {
