@@ -153,7 +153,7 @@ export class LayerScanCache {
   }
 }
 
-/** The cache of this process's environment, or undefined when turned off. */
+/** The cache in `dir` (settings.layerCacheDir), or undefined when it is turned off. */
 export function layerScanCache(dir: string | undefined): LayerScanCache | undefined {
   return dir ? new LayerScanCache(dir) : undefined;
 }
