@@ -100,8 +100,8 @@ const result = await esbuild.build({
   target: 'node20',
   sourcemap: true,
   legalComments: 'none',
-  // Loaded with createRequire on first use by our own code already (ajv,
-  // dockerfile-ast): esbuild does not follow those calls, they stay in node_modules.
+  // ajv, yaml and tinyglobby are loaded with createRequire on first use by our own code: esbuild
+  // does not follow those calls, they stay in node_modules.
   plugins: [lazyPlugin],
   banner: {
     js: [

@@ -9,6 +9,7 @@ import { applyWaivers } from './checks/waivers.js';
 import { currentEnginePort } from './docker/dockerode-port.js';
 import type { DaemonInfo, DockerPort } from './docker/port.js';
 import { ContainerReaper, reapAbandoned } from './docker/reaper.js';
+import { sharingReadsOf } from './docker/shared-reads.js';
 import { AuditInterruptedError } from './errors.js';
 import { gatherImageBasics, type ImageBasics } from './facts/basics.js';
 import type { StageView } from './facts/dockerfile.js';
@@ -212,6 +213,8 @@ interface Observing {
   work: AbortSignal;
   /** The files container for reads, once an app container started (or none will). */
   filesContainer?: () => Promise<string>;
+  /** The port the file reads go through: the files container's small reads are shared by everything that reads them. */
+  filesDocker: DockerPort;
   /** Called once the first app container's start call returned. */
   appStartCalled: () => void;
   /** Why the runtime cannot be read on this daemon (user namespaces, rootless), once it is known. */
@@ -233,6 +236,8 @@ async function observeImage(run: AuditRun, image: AuditedImage, daemon: Daemon):
   setMaxListeners(200, work, signal);
   try {
     const filesContainer = createFilesContainer(run, image, reaper);
+    let filesContainerId: string | undefined;
+    filesContainer?.then((id) => void (filesContainerId = id), () => undefined);
     // File reads wait for the app's start: each archive read of the files container makes the daemon
     // mount its rootfs and run a helper, which on 2 cores slowed the start call by ~0.4 s (measured).
     let appStartCalled: () => void = () => undefined;
@@ -244,6 +249,7 @@ async function observeImage(run: AuditRun, image: AuditedImage, daemon: Daemon):
       reaper,
       work,
       filesContainer: filesContainer && (() => appStarted.then(() => filesContainer)),
+      filesDocker: sharingReadsOf(docker, () => filesContainerId),
       appStartCalled,
       // The daemon's nature matters only once the app is up: it is not waited for before the create.
       runtimeUnavailable: daemon.info.then((info) =>
@@ -390,14 +396,14 @@ function exposedTcpPort(exposed: string[]): number | undefined {
 }
 
 /** The file facts, read from the files container (the image export of `secrets` does not use it, so it does not wait). */
-async function gatherFiles({ run, image, filesContainer, work }: Observing): Promise<FileFacts | undefined> {
+async function gatherFiles({ run, image, filesContainer, filesDocker, work }: Observing): Promise<FileFacts | undefined> {
   if (!filesContainer) return undefined;
   const id = await filesContainer();
-  return run.needs.has('files') ? timed(run, 'files', () => gatherFileFacts(run.docker, id, image.basics, image.resolved.contextDir, work)) : undefined;
+  return run.needs.has('files') ? timed(run, 'files', () => gatherFileFacts(filesDocker, id, image.basics, image.resolved.contextDir, work)) : undefined;
 }
 
 /** Each check's own observation (`observe`), once, side by side; one that fails is that check's `error`. */
-async function runObservers({ run, image, filesContainer, work, seen }: Observing): Promise<void> {
+async function runObservers({ run, image, filesContainer, filesDocker, work, seen }: Observing): Promise<void> {
   const observers = run.checks.filter((c) => c.observe);
   if (!observers.length) return;
   const { basics, resolved } = image;
@@ -408,7 +414,7 @@ async function runObservers({ run, image, filesContainer, work, seen }: Observin
           seen.observed.set(
             check.id,
             await check.observe!({
-              docker: run.docker,
+              docker: filesDocker,
               basics,
               imageRef: basics.image.id,
               target: run.spec,

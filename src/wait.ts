@@ -1,5 +1,6 @@
 // Waiting, bounded: `sleep` is the tool's one pause (abortable; every poll loop — the settle wait, the
-// process table, the reaper, zombie-reaping's probe — sleeps through it) and `withinMs` bounds a promise
+// process table, the reaper, the early runtime read's look for the app, a perturbing probe's head start —
+// sleeps through it; scripts exec'd in the container pause on their own) and `withinMs` bounds a promise
 // without cancelling it. Other timers in src/ are deadlines (a build's, a daemon call's) or the
 // background sampler's interval, never a pause; waits for the daemon's events carry their own bound.
 

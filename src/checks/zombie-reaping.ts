@@ -1,10 +1,11 @@
-// zombie-reaping: orphans re-parented to PID 1 must be reaped. One exec'd `node -e` spawns three
-// detached, short-lived children and exits at once; they are re-parented to PID 1 (the pid
-// namespace's reaper). Once they have ended, /proc inside the container says whether PID 1 reaped
-// them (gone) or left them as zombies (state Z, ppid 1).
+// zombie-reaping: orphans re-parented to PID 1 must be reaped. One exec'd `node -e` (the watcher) runs
+// a short-lived intermediate node that spawns three detached, short-lived children and exits at once, so
+// they are re-parented to PID 1 (the pid namespace's reaper), not to the watcher. The watcher then reads
+// /proc inside the container every POLL_MS until the orphans have ended and any zombie among them has
+// outlived the grace: PID 1 reaped them (gone) or left them as zombies (state Z, ppid 1). It prints one
+// JSON line; the host waits for nothing but that exec.
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
 import { formatMs } from '../units.js';
-import { sleep } from '../wait.js';
 import { lineWriter, required, verdict, type Check } from './check.js';
 import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/shared.js';
 
@@ -17,10 +18,24 @@ const SETTLE_BOUND_MS = 20_000;
 // milliseconds, but on a loaded host it may not have run yet when /proc is read. Only a zombie still
 // there this long after it was first seen counts (a PID 1 that never reaps leaves it for good).
 const ZOMBIE_GRACE_MS = 1_000;
+// The exec's own bound: the watcher's SETTLE_BOUND_MS (counted inside the container, from the spawn)
+// plus its node's start and the intermediate's, under the probe's timeoutMs.
+const EXEC_TIMEOUT_MS = 25_000;
 
-// Spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and start times (field
-// 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits before they do: one exec
-// makes all the orphans.
+/** What the watcher is told (its one argument, as JSON). */
+export interface WatchOptions {
+  orphans: number;
+  lifeMs: number;
+  pollMs: number;
+  graceMs: number;
+  boundMs: number;
+}
+
+const WATCH_OPTIONS: WatchOptions = { orphans: ORPHANS, lifeMs: ORPHAN_LIFE_MS, pollMs: POLL_MS, graceMs: ZOMBIE_GRACE_MS, boundMs: SETTLE_BOUND_MS };
+
+// The intermediate: spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and
+// start times (field 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits
+// before they do.
 const SPAWN = String.raw`
 const cp = require('child_process'), fs = require('fs');
 const out = [];
@@ -34,25 +49,84 @@ process.stdout.write(JSON.stringify(out) + '\n');
 process.exit(0);
 `;
 
-// Reads the orphans' state, every zombie in the container and PID 1's command line. Prints one JSON line.
-const READ = String.raw`
-const fs = require('fs');
-const stat = (pid) => {
+/**
+ * The watcher's loop, on injected I/O so the unit tests run this very code against a fake /proc and
+ * clock (the script must run on old nodes too: no `??`, no `?.`, no top-level await).
+ * io: spawn(options) → [{ pid, start }], stat(pid) → { pid, comm, state, ppid, start } or undefined,
+ * pids() → the pids in /proc, pid1() → PID 1's command line, now() → monotonic ms, sleep(ms) → Promise.
+ * It waits ORPHAN_LIFE_MS + POLL_MS, then reads every POLL_MS until no orphan is still running (a loaded
+ * host may start them late) and every zombie among them has been one for the grace, bounded by boundMs
+ * from the spawn; the last read also lists every zombie in the container and PID 1's command line.
+ */
+export const WATCH_LOOP = String.raw`
+async function watch(io, options) {
+  var spawned = io.spawn(options);
+  var began = io.now();
+  await io.sleep(options.lifeMs + options.pollMs);
+  var zombieSince = {};
+  for (;;) {
+    var orphans = spawned.map(function (o) {
+      var s = io.stat(o.pid);
+      if (!s || (o.start !== undefined && s.start !== o.start)) return { pid: o.pid, state: 'gone' };
+      return { pid: o.pid, state: s.state, ppid: s.ppid, comm: s.comm };
+    });
+    var now = io.now();
+    var running = orphans.filter(function (o) { return o.state !== 'gone' && o.state !== 'Z'; });
+    var zombies = orphans.filter(function (o) { return o.state === 'Z'; });
+    zombies.forEach(function (z) { if (!(z.pid in zombieSince)) zombieSince[z.pid] = now; });
+    var zombieForMs = zombies.length ? Math.round(Math.min.apply(null, zombies.map(function (z) { return now - zombieSince[z.pid]; }))) : undefined;
+    var settled = !running.length && (zombieForMs === undefined || zombieForMs >= options.graceMs);
+    if (settled || now - began >= options.boundMs) {
+      var all = io.pids().map(function (pid) { return io.stat(pid); }).filter(function (s) { return s && s.state === 'Z'; });
+      return {
+        spawned: spawned.map(function (o) { return o.pid; }),
+        orphans: orphans,
+        zombies: all.map(function (s) { return { pid: s.pid, ppid: s.ppid, comm: s.comm }; }),
+        pid1: io.pid1(),
+        readAfterMs: Math.round(now - began),
+        zombieForMs: zombieForMs,
+      };
+    }
+    await io.sleep(options.pollMs);
+  }
+}
+`;
+
+// The watcher: watch() on the container's /proc. The orphans' parent is the intermediate node (run with
+// spawnSync, so it has exited and been waited for when spawn() returns): the watcher is never their parent.
+export const WATCH =
+  WATCH_LOOP +
+  String.raw`
+var cp = require('child_process'), fs = require('fs');
+var SPAWN = ` +
+  JSON.stringify(SPAWN) +
+  String.raw`;
+function stat(pid) {
   try {
-    const s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
-    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    var s = fs.readFileSync('/proc/' + pid + '/stat', 'utf8');
+    var rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return { pid: Number(pid), comm: s.slice(s.indexOf('(') + 1, s.lastIndexOf(')')), state: rest[0], ppid: Number(rest[1]), start: rest[19] };
-  } catch { return undefined; }
+  } catch (e) { return undefined; }
+}
+var io = {
+  spawn: function (options) {
+    var r = cp.spawnSync(process.execPath, ['-e', SPAWN, String(options.lifeMs), String(options.orphans)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: options.boundMs });
+    if (r.error) throw r.error;
+    if (r.status !== 0) throw new Error('the node spawning the orphans exited ' + r.status + ': ' + String(r.stderr).trim().split('\n')[0]);
+    return JSON.parse(r.stdout.trim().split('\n').pop());
+  },
+  stat: stat,
+  pids: function () { return fs.readdirSync('/proc').filter(function (d) { return /^\d+$/.test(d); }); },
+  pid1: function () {
+    try { return fs.readFileSync('/proc/1/cmdline', 'utf8').split('\0').filter(Boolean).join(' '); } catch (e) { return ''; }
+  },
+  now: function () { var t = process.hrtime(); return t[0] * 1e3 + t[1] / 1e6; },
+  sleep: function (ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); },
 };
-const orphans = JSON.parse(process.argv[1]).map((o) => {
-  const s = stat(o.pid);
-  if (!s || (o.start !== undefined && s.start !== o.start)) return { pid: o.pid, state: 'gone' };
-  return { pid: o.pid, state: s.state, ppid: s.ppid, comm: s.comm };
-});
-const zombies = fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(stat).filter((s) => s && s.state === 'Z').map(({ pid, ppid, comm }) => ({ pid, ppid, comm }));
-let pid1 = '';
-try { pid1 = fs.readFileSync('/proc/1/cmdline', 'utf8').split('\0').filter(Boolean).join(' '); } catch {}
-process.stdout.write(JSON.stringify({ orphans, zombies, pid1 }) + '\n');
+watch(io, JSON.parse(process.argv[1])).then(
+  function (out) { process.stdout.write(JSON.stringify(out) + '\n'); },
+  function (e) { process.stderr.write(String((e && e.stack) || e) + '\n'); process.exit(1); }
+);
 `;
 
 export interface OrphanState {
@@ -75,32 +149,24 @@ export interface ZombieProbeValue {
   zombieForMs?: number;
 }
 
+/** The watcher's one JSON line: what the probe's value is made of, and the pids it spawned. */
+export type WatchOutput = Omit<ZombieProbeValue, 'kind'> & { spawned: number[] };
+
 const lastJson = <T>(stdout: string): T => JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as T;
 
 async function provokeOrphans(context: LiveContext): Promise<ZombieProbeValue | Unavailable> {
-  const spawned = await execNode(context, SPAWN, [String(ORPHAN_LIFE_MS), String(ORPHANS)]);
-  if (isUnavailable(spawned)) return spawned;
-  const orphans = lastJson<Array<{ pid: number; start?: string }>>(spawned.stdout);
-  context.record('zombie-probe', `spawned orphans ${orphans.map((o) => o.pid).join(', ')} (pids in the container)`);
-  const began = context.clock.now();
-  await sleep(ORPHAN_LIFE_MS + POLL_MS, context.signal);
-  // Poll until no orphan is still running (a loaded host may start them late) and every zombie has
-  // outlived the grace PID 1 gets to reap it, bounded.
-  const zombieSince = new Map<number, number>();
-  for (;;) {
-    const read = await execNode(context, READ, [JSON.stringify(orphans)]);
-    if (isUnavailable(read)) return read;
-    const seen = lastJson<Omit<ZombieProbeValue, 'kind' | 'readAfterMs'>>(read.stdout);
-    const now = context.clock.now();
-    const readAfterMs = Math.round(now - began + ORPHAN_LIFE_MS);
-    const running = seen.orphans.filter((o) => o.state !== 'gone' && o.state !== 'Z');
-    const zombies = seen.orphans.filter((o) => o.state === 'Z');
-    for (const z of zombies) if (!zombieSince.has(z.pid)) zombieSince.set(z.pid, now);
-    const zombieForMs = zombies.length ? Math.round(Math.min(...zombies.map((z) => now - zombieSince.get(z.pid)!))) : undefined;
-    const settled = !running.length && (zombieForMs === undefined || zombieForMs >= ZOMBIE_GRACE_MS);
-    if (settled || now - began >= SETTLE_BOUND_MS) return { kind: 'observed', ...seen, readAfterMs, zombieForMs };
-    await sleep(POLL_MS, context.signal);
-  }
+  const run = await execNode(context, WATCH, [JSON.stringify(WATCH_OPTIONS)], { timeoutMs: EXEC_TIMEOUT_MS });
+  if (isUnavailable(run)) return run;
+  const seen = lastJson<WatchOutput>(run.stdout);
+  context.record('zombie-probe', `spawned orphans ${seen.spawned.join(', ')} (pids in the container)`);
+  return {
+    kind: 'observed',
+    orphans: seen.orphans,
+    zombies: seen.zombies,
+    pid1: seen.pid1,
+    readAfterMs: seen.readAfterMs,
+    ...(seen.zombieForMs !== undefined ? { zombieForMs: seen.zombieForMs } : {}),
+  };
 }
 
 export const zombieProbe: LiveProbe<ZombieProbeValue | Unavailable> = {
@@ -144,7 +210,9 @@ export const zombieReaping: Check = {
   title: 'PID 1 reaps orphaned processes',
   needs: ['image', 'lifecycle'],
   help: 'Run node under an init that reaps orphans (dumb-init or tini as ENTRYPOINT, CMD in exec form): node and npm never reap processes they did not start.',
-  // On by default: about 1 s on a quiet host (one exec that makes the orphans, their 150 ms life, one read of /proc; docs/bench.md).
+  // On by default: one exec of about 0.5–0.8 s on a quiet host (its node's start, the intermediate's, the
+  // orphans' 150 ms life, /proc read every 100 ms until they have ended; a zombie keeps it 1 s longer, the
+  // grace), overlapping the wait for "up" (docs/bench.md).
   probe: zombieProbe,
   run({ lifecycle }) {
     const got = probeValue<ZombieProbeValue>(required(lifecycle, 'lifecycle'), 'zombie-reaping');

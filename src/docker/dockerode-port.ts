@@ -249,13 +249,14 @@ export class DockerodePort implements DockerPort {
   }
 
   async info(): Promise<DaemonInfo> {
-    const [info, version] = await Promise.all([
+    // Podman is told by /libpod/_ping (asked once, and shared with the process listing), not by
+    // /version: that costs the daemon ~35 ms of CPU per audit (measured), /libpod/_ping nothing.
+    const [info, podman] = await Promise.all([
       bounded(this.docker.info() as Promise<{ SecurityOptions?: string[]; ServerVersion?: string; NCPU?: number }>, 'reading the daemon info'),
-      bounded(this.docker.version() as Promise<{ Components?: Array<{ Name: string }> }>, 'reading the daemon version'),
+      this.isPodman(),
     ]);
     const securityOptions = info.SecurityOptions ?? [];
     const has = (name: string) => securityOptions.some((o) => o.split(',').includes(`name=${name}`));
-    const podman = (version.Components ?? []).some((c) => /podman/i.test(c.Name));
     const cpus = typeof info.NCPU === 'number' && info.NCPU > 0 ? info.NCPU : undefined;
     return { serverVersion: info.ServerVersion ?? '', securityOptions, userns: has('userns'), rootless: has('rootless'), engine: podman ? 'podman' : 'docker', ...(cpus && { cpus }) };
   }
@@ -710,7 +711,27 @@ export class DockerodePort implements DockerPort {
   /** State of processes() on Podman: whether the engine is Podman (asked once), each container's user and group names. */
   /** Whether the daemon's ps knows the `exe` column (learnt from the first listing). */
   private psExe?: boolean;
-  private podmanTop?: { isPodman: Promise<boolean>; names: Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>> };
+  private podmanTop?: { names: Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>> };
+  private podman?: Promise<boolean>;
+
+  /** Whether the engine is Podman, asked once: Podman answers /libpod/_ping, Docker 404. */
+  private isPodman(): Promise<boolean> {
+    this.podman ??= bounded(
+      new Promise<unknown>((resolve, reject) =>
+        (this.docker.modem as unknown as { dial(o: object, cb: (e: unknown, d: unknown) => void): void }).dial(
+          { path: '/libpod/_ping', method: 'GET', statusCodes: { 200: true, 404: 'not podman', 400: 'not podman' } },
+          (err, data) => (err ? reject(err) : resolve(data)),
+        ),
+      ),
+      'asking whether the engine is Podman',
+    ).then(
+      () => true,
+      (err) => (err instanceof DockerApiError ? false : Promise.reject(err)),
+    );
+    // A failed question (the daemon did not answer) is asked again next time.
+    this.podman.catch(() => (this.podman = undefined));
+    return this.podman;
+  }
 
   async processes(id: string, options: CallOptions = {}): Promise<ProcessRow[]> {
     const top = async (psArgs: string) =>
@@ -727,25 +748,11 @@ export class DockerodePort implements DockerPort {
       const at = names.map((name) => answer.Titles!.findIndex((t) => t.trim().toUpperCase() === name));
       return { rows: answer.Processes ?? [], at };
     };
-    // Podman answers /libpod/_ping (Docker: 404). Its top does not run `ps` on the host: it reads /proc
-    // itself with psgo descriptors (an `-eo …` it does not know makes it exec `ps` inside the container,
-    // which most slim images lack, and then it answers 200 with an empty body).
-    this.podmanTop ??= {
-      isPodman: bounded(
-        new Promise<unknown>((resolve, reject) =>
-          (this.docker.modem as unknown as { dial(o: object, cb: (e: unknown, d: unknown) => void): void }).dial(
-            { path: '/libpod/_ping', method: 'GET', statusCodes: { 200: true, 404: 'not podman', 400: 'not podman' } },
-            (err, data) => (err ? reject(err) : resolve(data)),
-          ),
-        ),
-        'asking whether the engine is Podman',
-      ).then(
-        () => true,
-        (err) => (err instanceof DockerApiError ? false : Promise.reject(err)),
-      ),
-      names: new Map(),
-    };
-    if (!(await this.podmanTop.isPodman)) {
+    // Podman's top does not run `ps` on the host: it reads /proc itself with psgo descriptors (an `-eo …`
+    // it does not know makes it exec `ps` inside the container, which most slim images lack, and then it
+    // answers 200 with an empty body).
+    this.podmanTop ??= { names: new Map() };
+    if (!(await this.isPodman())) {
       // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids. The
       // executable says what a process is when it retitled itself (process.title); a ps without the
       // `exe` column (procps before 4) makes the daemon answer 500: the table is then read without it.

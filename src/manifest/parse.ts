@@ -3,8 +3,12 @@
 // its pod spec and where each part of it is written (file, line), for SARIF locations. A file that is
 // not YAML is exit 2 naming the file, the line and the cause.
 import { readFileSync } from 'node:fs';
-import { LineCounter, parseAllDocuments, isMap, isSeq, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter } from 'yaml';
 import { UsageError } from '../errors.js';
+
+/** The YAML library, loaded on first use: only an audit with --manifest reads YAML here. */
+const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
@@ -80,6 +84,7 @@ function podPath(kind: WorkloadKind): string[] {
 
 /** Every workload of one file's text. Throws UsageError (exit 2) with file:line and the cause when it is not YAML. */
 export function parseManifestText(file: string, text: string): Workload[] {
+  const { LineCounter, parseAllDocuments } = yaml();
   const counter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: false });
   const list = Array.isArray(docs) ? docs : [docs];
@@ -120,7 +125,7 @@ export function parseManifestText(file: string, text: string): Workload[] {
 function lineAt(doc: Document, counter: LineCounter, path: Array<string | number>): number {
   for (let n = path.length; n >= 0; n--) {
     const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
-    if (node && (isMap(node) || isSeq(node) || node.range)) {
+    if (node && (yaml().isMap(node) || yaml().isSeq(node) || node.range)) {
       // A map's range starts at its first key; its key's line is the one above for `key:\n  child`.
       const pair = n > 0 ? keyLine(doc, counter, path.slice(0, n)) : undefined;
       return pair ?? (node.range ? counter.linePos(node.range[0]).line : 1);
@@ -133,12 +138,12 @@ function lineAt(doc: Document, counter: LineCounter, path: Array<string | number
 function keyLine(doc: Document, counter: LineCounter, path: Array<string | number>): number | undefined {
   const parent = doc.getIn(path.slice(0, -1), true) as unknown;
   const last = path[path.length - 1];
-  if (isMap(parent)) {
+  if (yaml().isMap(parent)) {
     const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === last);
     const range = (pair?.key as { range?: [number, number, number] } | null)?.range;
     if (range) return counter.linePos(range[0]).line;
   }
-  if (isSeq(parent) && typeof last === 'number') {
+  if (yaml().isSeq(parent) && typeof last === 'number') {
     const range = (parent.items[last] as { range?: [number, number, number] } | undefined)?.range;
     if (range) return counter.linePos(range[0]).line;
   }

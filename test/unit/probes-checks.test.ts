@@ -5,7 +5,7 @@ import { analyseDrain, gracefulDrain, judgeDrain } from '../../src/checks/gracef
 import { healthDetectsHang, judgeHang, recoveryBoundMs, unhealthyBoundMs } from '../../src/checks/health-detects-hang.js';
 import type { ClientEvent } from '../../src/checks/probes/drain-client.js';
 import { programMissing } from '../../src/checks/probes/shared.js';
-import { judgeZombies, zombieProbe, zombieReaping, type ZombieProbeValue } from '../../src/checks/zombie-reaping.js';
+import { judgeZombies, WATCH, WATCH_LOOP, zombieProbe, zombieReaping, type WatchOptions, type WatchOutput, type ZombieProbeValue } from '../../src/checks/zombie-reaping.js';
 import type { LiveContext } from '../../src/lifecycle/probe.js';
 import type { LifecycleObservation, ShutdownObservation } from '../../src/lifecycle/observe.js';
 import type { ProbeOutcome } from '../../src/lifecycle/probe.js';
@@ -20,50 +20,126 @@ function input(probes: Record<string, ProbeOutcome>, over: Partial<LifecycleObse
 }
 
 describe('zombie-reaping', () => {
-  // The probe against a scripted container: one spawn, then each read answers the orphans' states in turn.
-  const probeWith = async (reads: string[][]) => {
+  // The watcher's own loop (the very text exec'd in the container), run against a fake /proc and clock.
+  const watch = new Function(`${WATCH_LOOP}\nreturn watch;`)() as (io: unknown, options: WatchOptions) => Promise<WatchOutput>;
+  /** An orphan's states over the container's clock: [from ms, state] in order; "gone" once reaped. */
+  type Timeline = Array<[number, string]>;
+  const at = (timeline: Timeline, t: number) => timeline.filter(([from]) => from <= t).pop()?.[1] ?? 'R';
+  // The probe against a scripted container: its one exec runs watch() on the orphans' timelines.
+  const probeWith = async (orphans: Record<number, Timeline>, more: { others?: Array<{ pid: number; ppid: number; comm: string }>; recycled?: number[]; exitCode?: number } = {}) => {
     let t = 0;
-    let read = 0;
-    const exec = async (argv: string[]) => {
-      const spawning = argv.length === 5; // node -e SPAWN life count
-      const stdout = spawning
-        ? JSON.stringify([{ pid: 21 }, { pid: 22 }]) + '\n'
-        : JSON.stringify({ orphans: reads[Math.min(read++, reads.length - 1)].map((state, i) => ({ pid: 21 + i, state, ppid: 1 })), zombies: [], pid1: 'dumb-init -- node app.js' }) + '\n';
-      return { exitCode: 0, stdout, stderr: '' };
+    const execs: Array<{ argv: string[]; timeoutMs?: number }> = [];
+    const events: string[] = [];
+    const io = {
+      spawn: () => Object.keys(orphans).map((pid) => ({ pid: Number(pid), start: '4242' })),
+      stat: (pid: number | string) => {
+        const other = more.others?.find((o) => o.pid === Number(pid));
+        if (other) return { ...other, state: 'Z', start: '7' };
+        const timeline = orphans[Number(pid)];
+        const state = timeline && at(timeline, t);
+        if (!state || state === 'gone') return undefined;
+        return { pid: Number(pid), comm: 'node', state, ppid: 1, start: more.recycled?.includes(Number(pid)) ? '9999' : '4242' };
+      },
+      pids: () => [...Object.keys(orphans), ...(more.others ?? []).map((o) => String(o.pid))],
+      pid1: () => 'node app.js',
+      now: () => t,
+      // Timers fire a little late, as on a busy host.
+      sleep: async (ms: number) => {
+        t += ms + 7;
+      },
     };
     const context = {
       processes: { app: undefined },
       signal: new AbortController().signal,
-      clock: { now: () => t },
-      exec,
-      record: () => undefined,
+      clock: { now: () => 0 },
+      exec: async (argv: string[], options: { timeoutMs?: number } = {}) => {
+        execs.push({ argv, timeoutMs: options.timeoutMs });
+        events.push('exec');
+        if (more.exitCode) return { exitCode: more.exitCode, stdout: '', stderr: 'exec: "node": executable file not found in $PATH' };
+        return { exitCode: 0, stdout: JSON.stringify(await watch(io, JSON.parse(argv[3]) as WatchOptions)) + '\n', stderr: '' };
+      },
+      record: (event: string, detail?: string) => events.push(`${event}: ${detail}`),
     } as unknown as LiveContext;
-    // sleep() of src/wait.ts uses real timers: keep them short by advancing the fake clock per read.
-    const realExec = context.exec;
-    context.exec = async (argv, options) => {
-      t += 250;
-      return realExec(argv, options);
-    };
-    return { value: (await zombieProbe.whileUp!(context)) as { kind: string; orphans: Array<{ state: string }>; zombieForMs?: number }, reads: read };
+    const value = await zombieProbe.whileUp!(context);
+    const check = zombieReaping.run(input({ 'zombie-reaping': { ran: true, value, durationMs: 5 } }));
+    return { value: value as ZombieProbeValue, check, execs, events, endedAt: t };
   };
-  it('gives PID 1 time to reap a zombie it has not reached yet (a loaded host): pass, not fail', async () => {
-    const { value, reads } = await probeWith([['Z', 'gone'], ['gone', 'gone']]);
-    expect(value.orphans.map((o) => o.state)).toEqual(['gone', 'gone']);
-    expect(reads).toBe(2);
-    expect(judgeZombies({ ...(value as unknown as ZombieProbeValue), zombies: [] }).status).toBe('pass');
+  it('execs one watcher, bounded inside the probe, and records the orphans it spawned once it returns', async () => {
+    const { value, execs, events } = await probeWith({ 21: [[0, 'S'], [160, 'gone']], 22: [[0, 'S'], [170, 'gone']] });
+    expect(execs).toHaveLength(1);
+    expect(execs[0].argv.slice(0, 3)).toEqual(['node', '-e', WATCH]);
+    const options = JSON.parse(execs[0].argv[3]) as WatchOptions;
+    expect(options).toEqual({ orphans: 3, lifeMs: 150, pollMs: 100, graceMs: 1000, boundMs: 20_000 });
+    expect(execs[0].timeoutMs).toBeGreaterThan(options.boundMs);
+    expect(execs[0].timeoutMs).toBeLessThan(zombieProbe.timeoutMs);
+    expect(events).toEqual(['exec', 'zombie-probe: spawned orphans 21, 22 (pids in the container)']);
+    expect(value).toEqual({ kind: 'observed', orphans: [{ pid: 21, state: 'gone' }, { pid: 22, state: 'gone' }], zombies: [], pid1: 'node app.js', readAfterMs: 257 });
   });
-  it('is an error, not a fail, when the bound passed before a zombie had outlived the grace', () => {
+  it('the watcher is a script old nodes run: it compiles as a plain function body, without ?? or ?.', () => {
+    expect(() => new Function(WATCH)).not.toThrow(); // a top-level await would not compile here
+    expect(WATCH).not.toMatch(/\?\?|\?\./);
+  });
+  it('gives PID 1 time to reap a zombie it has not reached yet (a loaded host): pass, not fail', async () => {
+    // 21 starts late and is a zombie for 600 ms before PID 1 reaps it, within the grace.
+    const { value, check, endedAt } = await probeWith({ 21: [[0, 'S'], [600, 'Z'], [1200, 'gone']], 22: [[0, 'S'], [200, 'gone']] });
+    expect(value.orphans.map((o) => o.state)).toEqual(['gone', 'gone']);
+    expect(value.zombieForMs).toBeUndefined();
+    expect(value.readAfterMs).toBeGreaterThanOrEqual(1200);
+    expect(value.readAfterMs).toBeLessThan(1200 + 107);
+    expect(endedAt).toBe(value.readAfterMs);
+    expect(check).toMatchObject({ status: 'pass', message: 'PID 1 "node app.js" reaped all 2 orphaned processes' });
+  });
+  it('fails a zombie that is still there after the grace', async () => {
+    const { value, check } = await probeWith({ 21: [[0, 'S'], [200, 'Z']], 22: [[0, 'Z']] });
+    expect(value.zombieForMs).toBeGreaterThanOrEqual(1000);
+    expect(value.zombieForMs).toBeLessThan(1000 + 107);
+    expect(value.zombies).toEqual([{ pid: 21, ppid: 1, comm: 'node' }, { pid: 22, ppid: 1, comm: 'node' }]);
+    expect(check.status).toBe('fail');
+    expect(check.message).toMatch(/^2 of 2 orphaned processes stayed zombies \(still after 1\.\d s\): pids 21 \(ppid 1\), 22 \(ppid 1\) in the container, not reaped by PID 1 "node app.js"$/);
+  });
+  it('times the grace from when each zombie was first seen: one seen late holds the verdict back', async () => {
+    // 22 becomes a zombie 800 ms after 21: the watcher waits for 22's grace too.
+    const { value, check } = await probeWith({ 21: [[0, 'Z']], 22: [[0, 'S'], [1050, 'Z']] });
+    expect(value.readAfterMs).toBeGreaterThanOrEqual(2050);
+    expect(value.zombieForMs).toBeGreaterThanOrEqual(1000);
+    expect(check.status).toBe('fail');
+  });
+  it('is an error, not a fail, when the bound passed before a zombie had outlived the grace', async () => {
+    const { value, check } = await probeWith({ 21: [[0, 'S'], [19_700, 'Z']] });
+    expect(value.readAfterMs).toBeGreaterThanOrEqual(20_000);
+    expect(value.readAfterMs).toBeLessThan(20_000 + 107);
+    expect(value.zombieForMs).toBeLessThan(1000);
+    expect(check.status).toBe('error');
+    expect(check.message).toMatch(/^1 orphaned processes were zombies for only \d+ ms when the 20\.0 s bound passed: reaping could not be observed$/);
+  });
+  it('is an error when an orphan is still running at the bound', async () => {
+    const { value, check } = await probeWith({ 21: [[0, 'S']], 22: [[0, 'S'], [300, 'gone']] });
+    expect(value.readAfterMs).toBeGreaterThanOrEqual(20_000);
+    expect(value.orphans).toEqual([{ pid: 21, state: 'S', ppid: 1, comm: 'node' }, { pid: 22, state: 'gone' }]);
+    expect(check.status).toBe('error');
+    expect(check.message).toContain('1 orphaned processes were still running');
+  });
+  it('takes a pid that now has another start time for a reaped orphan (a recycled pid)', async () => {
+    const { value, check } = await probeWith({ 21: [[0, 'Z']] }, { recycled: [21] });
+    expect(value.orphans).toEqual([{ pid: 21, state: 'gone' }]);
+    expect(check.status).toBe('pass');
+  });
+  it('lists the other zombies in the container on its last read', async () => {
+    const { value, check } = await probeWith({ 21: [[0, 'S'], [160, 'gone']] }, { others: [{ pid: 9, ppid: 1, comm: 'sh' }] });
+    expect(value.zombies).toEqual([{ pid: 9, ppid: 1, comm: 'sh' }]);
+    expect(check.status).toBe('warn');
+    expect(check.message).toContain('1 other zombies are left to PID 1 (9 sh)');
+  });
+  it('skips when there is no node to exec', async () => {
+    const { value, check, events } = await probeWith({ 21: [[0, 'S']] }, { exitCode: 127 });
+    expect(value).toMatchObject({ kind: 'unavailable' });
+    expect(events).toEqual(['exec']);
+    expect(check).toMatchObject({ status: 'skip', message: expect.stringMatching(/^there is no node to exec in the container/) });
+  });
+  it('is an error, not a fail, when the bound passed before a zombie had outlived the grace (verdict alone)', () => {
     const v = judgeZombies({ kind: 'observed', orphans: [{ pid: 21, state: 'Z', ppid: 1 }], zombies: [], pid1: 'node app.js', readAfterMs: 20_100, zombieForMs: 300 });
     expect(v.status).toBe('error');
     expect(v.message).toContain('reaping could not be observed');
-  });
-  it('fails a zombie that is still there after the grace', async () => {
-    const { value, reads } = await probeWith([['Z', 'Z']]);
-    expect(reads).toBeGreaterThan(2);
-    expect(value.zombieForMs).toBeGreaterThanOrEqual(1000);
-    const v = judgeZombies({ ...(value as unknown as ZombieProbeValue), zombies: [] });
-    expect(v.status).toBe('fail');
-    expect(v.message).toMatch(/^2 of 2 orphaned processes stayed zombies \(still after 1\.\d+ s\): pids 21 \(ppid 1\), 22 \(ppid 1\)/);
   });
   const base = { kind: 'observed' as const, zombies: [], pid1: 'dumb-init -- node app.js', readAfterMs: 600 };
   it('passes when every orphan is gone', () => {
