@@ -1,6 +1,6 @@
 // zombie-reaping: orphans re-parented to PID 1 must be reaped. One exec'd `node -e` (the watcher) runs
-// a short-lived intermediate node that spawns three detached, short-lived children and exits at once, so
-// they are re-parented to PID 1 (the pid namespace's reaper), not to the watcher. The watcher then reads
+// a short-lived intermediate node that spawns three detached children which end at once, and exits in the
+// same tick, so they are re-parented to PID 1 (the pid namespace's reaper), not to the watcher. The watcher then reads
 // /proc inside the container every POLL_MS until the orphans have ended and any zombie among them has
 // outlived the grace: PID 1 reaped them (gone) or left them as zombies (state Z, ppid 1). It prints one
 // JSON line; the host waits for nothing but that exec.
@@ -10,9 +10,8 @@ import { lineWriter, required, verdict, type Check } from './check.js';
 import { execNode, isUnavailable, probeValue, type Unavailable } from './probes/shared.js';
 
 const ORPHANS = 3;
-const ORPHAN_LIFE_MS = 150;
 const POLL_MS = 100;
-// Generous: on a loaded host a node that lives 150 ms may take seconds to start and end.
+// Generous: on a loaded host even `node --version` may take seconds to start and end.
 const SETTLE_BOUND_MS = 20_000;
 // An orphan that just ended is a zombie until PID 1 reaps it: a reaping init does so within
 // milliseconds, but on a loaded host it may not have run yet when /proc is read. Only a zombie still
@@ -25,22 +24,23 @@ const EXEC_TIMEOUT_MS = 25_000;
 /** What the watcher is told (its one argument, as JSON). */
 export interface WatchOptions {
   orphans: number;
-  lifeMs: number;
   pollMs: number;
   graceMs: number;
   boundMs: number;
 }
 
-const WATCH_OPTIONS: WatchOptions = { orphans: ORPHANS, lifeMs: ORPHAN_LIFE_MS, pollMs: POLL_MS, graceMs: ZOMBIE_GRACE_MS, boundMs: SETTLE_BOUND_MS };
+const WATCH_OPTIONS: WatchOptions = { orphans: ORPHANS, pollMs: POLL_MS, graceMs: ZOMBIE_GRACE_MS, boundMs: SETTLE_BOUND_MS };
 
-// The intermediate: spawns N detached grandchildren living ORPHAN_LIFE_MS each, prints their pids and
-// start times (field 22 of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits
-// before they do.
+// The intermediate: spawns N detached children that end at once (`node --version`: ~10 ms, no script to
+// run, where a node that sleeps costs ~0.1 s of CPU to start), prints their pids and start times (field 22
+// of /proc/<pid>/stat, so a recycled pid is not mistaken for one), and exits in the same tick. Its event
+// loop never turns, so it never reaps them: each is re-parented to PID 1, still running or already a
+// zombie (the kernel then signals PID 1 with SIGCHLD), and only PID 1 can reap it.
 const SPAWN = String.raw`
 const cp = require('child_process'), fs = require('fs');
 const out = [];
-for (let i = 0; i < Number(process.argv[2]); i++) {
-  const child = cp.spawn(process.execPath, ['-e', 'setTimeout(() => {}, ' + Number(process.argv[1]) + ')'], { detached: true, stdio: 'ignore' });
+for (let i = 0; i < Number(process.argv[1]); i++) {
+  const child = cp.spawn(process.execPath, ['--version'], { detached: true, stdio: 'ignore' });
   let start;
   try { const s = fs.readFileSync('/proc/' + child.pid + '/stat', 'utf8'); start = s.slice(s.lastIndexOf(')') + 2).split(' ')[19]; } catch {}
   out.push({ pid: child.pid, start });
@@ -54,7 +54,7 @@ process.exit(0);
  * clock (the script must run on old nodes too: no `??`, no `?.`, no top-level await).
  * io: spawn(options) → [{ pid, start }], stat(pid) → { pid, comm, state, ppid, start } or undefined,
  * pids() → the pids in /proc, pid1() → PID 1's command line, now() → monotonic ms, sleep(ms) → Promise.
- * It waits ORPHAN_LIFE_MS + POLL_MS, then reads every POLL_MS until no orphan is still running (a loaded
+ * It waits POLL_MS, then reads every POLL_MS until no orphan is still running (a loaded
  * host may start them late) and every zombie among them has been one for the grace, bounded by boundMs
  * from the spawn; the last read also lists every zombie in the container and PID 1's command line.
  */
@@ -62,7 +62,7 @@ export const WATCH_LOOP = String.raw`
 async function watch(io, options) {
   var spawned = io.spawn(options);
   var began = io.now();
-  await io.sleep(options.lifeMs + options.pollMs);
+  await io.sleep(options.pollMs);
   var zombieSince = {};
   for (;;) {
     var orphans = spawned.map(function (o) {
@@ -110,7 +110,7 @@ function stat(pid) {
 }
 var io = {
   spawn: function (options) {
-    var r = cp.spawnSync(process.execPath, ['-e', SPAWN, String(options.lifeMs), String(options.orphans)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: options.boundMs });
+    var r = cp.spawnSync(process.execPath, ['-e', SPAWN, String(options.orphans)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: options.boundMs });
     if (r.error) throw r.error;
     if (r.status !== 0) throw new Error('the node spawning the orphans exited ' + r.status + ': ' + String(r.stderr).trim().split('\n')[0]);
     return JSON.parse(r.stdout.trim().split('\n').pop());
@@ -210,9 +210,9 @@ export const zombieReaping: Check = {
   title: 'PID 1 reaps orphaned processes',
   needs: ['image', 'lifecycle'],
   help: 'Run node under an init that reaps orphans (dumb-init or tini as ENTRYPOINT, CMD in exec form): node and npm never reap processes they did not start.',
-  // On by default: one exec of about 0.5–0.8 s on a quiet host (its node's start, the intermediate's, the
-  // orphans' 150 ms life, /proc read every 100 ms until they have ended; a zombie keeps it 1 s longer, the
-  // grace), overlapping the wait for "up" (docs/bench.md).
+  // On by default: one exec of about 0.3–0.5 s on a quiet host (its node's start, the intermediate's, /proc
+  // read every 100 ms until the orphans are gone; a zombie keeps it 1 s longer, the grace), overlapping
+  // the wait for "up" (docs/bench.md).
   probe: zombieProbe,
   run({ lifecycle }) {
     const got = probeValue<ZombieProbeValue>(required(lifecycle, 'lifecycle'), 'zombie-reaping');

@@ -69,11 +69,11 @@ describe('zombie-reaping', () => {
     expect(execs).toHaveLength(1);
     expect(execs[0].argv.slice(0, 3)).toEqual(['node', '-e', WATCH]);
     const options = JSON.parse(execs[0].argv[3]) as WatchOptions;
-    expect(options).toEqual({ orphans: 3, lifeMs: 150, pollMs: 100, graceMs: 1000, boundMs: 20_000 });
+    expect(options).toEqual({ orphans: 3, pollMs: 100, graceMs: 1000, boundMs: 20_000 });
     expect(execs[0].timeoutMs).toBeGreaterThan(options.boundMs);
     expect(execs[0].timeoutMs).toBeLessThan(zombieProbe.timeoutMs);
     expect(events).toEqual(['exec', 'zombie-probe: spawned orphans 21, 22 (pids in the container)']);
-    expect(value).toEqual({ kind: 'observed', orphans: [{ pid: 21, state: 'gone' }, { pid: 22, state: 'gone' }], zombies: [], pid1: 'node app.js', readAfterMs: 257 });
+    expect(value).toEqual({ kind: 'observed', orphans: [{ pid: 21, state: 'gone' }, { pid: 22, state: 'gone' }], zombies: [], pid1: 'node app.js', readAfterMs: 214 });
   });
   it('the watcher is a script old nodes run: it compiles as a plain function body, without ?? or ?.', () => {
     expect(() => new Function(WATCH)).not.toThrow(); // a top-level await would not compile here
