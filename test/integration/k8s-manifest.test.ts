@@ -21,11 +21,14 @@ beforeAll(async () => {
     auditK8s('uid.Dockerfile', 'good', ['--only', K8S_CHECKS, '--report', `sarif=${path.join('/tmp', `k8s-good-${process.pid}.sarif`)}`, '--report', `junit=${path.join('/tmp', `k8s-good-${process.pid}.xml`)}`]),
     auditK8s('Dockerfile', 'readonly-writes-app', ['--only', 'read-only-rootfs']),
   ]);
-  [audits.writesTmp, audits.oom, audits.diff] = await Promise.all([
+  [audits.writesTmp, audits.oom] = await Promise.all([
     auditK8s('Dockerfile', 'readonly-writes-tmp', ['--only', 'read-only-rootfs']),
     auditK8s('Dockerfile', 'memory-64mi', ['--only', 'memory-headroom']),
-    auditK8s('Dockerfile', undefined, ['--only', 'read-only-rootfs', '--env', 'CACHE_DIR=/app']),
   ]);
+  // Alone: this image has no HEALTHCHECK, so "up" is the settle rule (a node process, a stable table, 1 s),
+  // and in a CI run with two other audits beside it the app's start-up write was not seen (most likely
+  // stopped before its first line had run: the limit docs/checks/read-only-rootfs.md names).
+  audits.diff = await auditK8s('Dockerfile', undefined, ['--only', 'read-only-rootfs', '--env', 'CACHE_DIR=/app']);
   [audits.wrongPort, audits.loopback] = await Promise.all([
     auditK8s('Dockerfile', 'probe-wrong-port', ['--only', 'k8s-probes']),
     auditK8s('Dockerfile', 'probe-loopback-only', ['--only', 'k8s-probes']),
