@@ -16,14 +16,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { benchArgs, root } from './cli-args.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
+const { args, option } = benchArgs();
 const runs = Number(option('--runs') ?? 3);
 const bin = path.resolve(option('--bin') ?? path.join(root, 'dist/cli/main.js'));
 const image = args[0];

@@ -9,10 +9,10 @@
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
+import { benchArgs } from './cli-args.mjs';
 
-const args = process.argv.slice(2);
-const at = args.indexOf('--runs');
-const runs = at >= 0 ? Number(args.splice(at, 2)[1]) : 2;
+const { args, option } = benchArgs();
+const runs = Number(option('--runs') ?? 2);
 const [image, inside, mode] = args;
 if (!image || !inside) throw new Error('usage: node bench/http-stream-rss.mjs IMAGE PATH [--runs N]');
 const SOCKET = '/var/run/docker.sock';

@@ -10,14 +10,10 @@
 // --dist: the library to trace (default dist/, as `npm run build` makes it). Set IMAGE_AUDIT_CACHE=off
 // (or an empty IMAGE_AUDIT_CACHE_DIR) to trace a first audit, whose `secrets` reads the image export.
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
+import { benchArgs, root } from './cli-args.mjs';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args.splice(i, 2)[1] : undefined;
-};
+const { args, option } = benchArgs();
 const dist = path.resolve(option('--dist') ?? path.join(root, 'dist'));
 const only = option('--only')?.split(',');
 const skip = option('--skip')?.split(',');
