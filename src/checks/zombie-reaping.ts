@@ -1,9 +1,9 @@
 // zombie-reaping: orphans re-parented to PID 1 must be reaped. One exec'd `node -e` (the watcher) runs
-// a short-lived intermediate node that spawns three detached children which end at once, and exits in the
-// same tick, so they are re-parented to PID 1 (the pid namespace's reaper), not to the watcher. The watcher then reads
-// /proc inside the container every POLL_MS until the orphans have ended and any zombie among them has
-// outlived the grace: PID 1 reaped them (gone) or left them as zombies (state Z, ppid 1). It prints one
-// JSON line; the host waits for nothing but that exec.
+// a short-lived intermediate node that spawns three detached children which end at once, and exits in
+// the same tick, so they are re-parented to PID 1 (the pid namespace's reaper), not to the watcher. The
+// watcher then reads /proc inside the container every POLL_MS until the orphans have ended and any
+// zombie among them has outlived the grace: PID 1 reaped them (gone) or left them as zombies (state Z,
+// ppid 1). It prints one JSON line; the host waits for nothing but that exec.
 import type { LiveContext, LiveProbe } from '../lifecycle/probe.js';
 import { formatMs } from '../units.js';
 import { lineWriter, required, verdict, type Check } from './check.js';

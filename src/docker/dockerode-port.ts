@@ -708,10 +708,10 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  /** State of processes() on Podman: whether the engine is Podman (asked once), each container's user and group names. */
   /** Whether the daemon's ps knows the `exe` column (learnt from the first listing). */
   private psExe?: boolean;
-  private podmanTop?: { names: Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>> };
+  /** processes() on Podman: each container's user and group names, read once. */
+  private readonly podmanNames = new Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>>();
   private podman?: Promise<boolean>;
 
   /** Whether the engine is Podman, asked once: Podman answers /libpod/_ping, Docker 404. */
@@ -751,7 +751,6 @@ export class DockerodePort implements DockerPort {
     // Podman's top does not run `ps` on the host: it reads /proc itself with psgo descriptors (an `-eo …`
     // it does not know makes it exec `ps` inside the container, which most slim images lack, and then it
     // answers 200 with an empty body).
-    this.podmanTop ??= { names: new Map() };
     if (!(await this.isPodman())) {
       // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids. The
       // executable says what a process is when it retitled itself (process.title); a ps without the
@@ -791,7 +790,7 @@ export class DockerodePort implements DockerPort {
     const resolve = async (name: string, kind: 'users' | 'groups'): Promise<number> => {
       if (/^\d+$/.test(name)) return Number(name);
       if (!names) {
-        let pending = this.podmanTop!.names.get(id);
+        let pending = this.podmanNames.get(id);
         if (!pending) {
           const table = async (path: string) => {
             const text = (await this.readFile(id, path, options))?.toString('utf8') ?? '';
@@ -805,8 +804,8 @@ export class DockerodePort implements DockerPort {
             );
           };
           pending = Promise.all([table('/etc/passwd'), table('/etc/group')]).then(([users, groups]) => ({ users, groups }));
-          this.podmanTop!.names.set(id, pending);
-          pending.catch(() => this.podmanTop!.names.delete(id));
+          this.podmanNames.set(id, pending);
+          pending.catch(() => this.podmanNames.delete(id));
         }
         names = await pending;
       }

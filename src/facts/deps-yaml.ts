@@ -18,8 +18,10 @@ function normalise(value: unknown): YamlValue {
   return String(value);
 }
 
+let yamlLibrary: typeof import('yaml') | undefined;
+
 export function parseYaml(text: string): YamlValue {
+  const { parse } = (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
   // Lockfiles are large and repeat keys in merge-free form; aliases are allowed but bounded by the library.
-  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return normalise(parse(text, { schema: 'failsafe', uniqueKeys: false, maxAliasCount: 1000 }));
 }

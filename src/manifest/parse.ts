@@ -7,8 +7,9 @@ import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
 import { UsageError } from '../errors.js';
 
-/** The YAML library, loaded on first use: only an audit with --manifest reads YAML here. */
-const yaml = () => createRequire(import.meta.url)('yaml') as typeof import('yaml');
+/** The YAML library, loaded on first use (only an audit with --manifest reads YAML here), then kept. */
+let yamlLibrary: typeof import('yaml') | undefined;
+const yaml = () => (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
