@@ -2,7 +2,8 @@
 // What streaming a large archive costs a Node process in memory, before any of the audit's code: the
 // archive of PATH in a never-started container of IMAGE, read from the daemon's socket and thrown away,
 // (a) through Node's http client (what dockerode does) and (b) through a raw socket that reads into one
-// reused buffer (`onread`), the response's bytes counted and dropped. Peak RSS sampled every 5 ms. The
+// reused buffer (`onread`, as src/docker/raw-http.ts reads the two large bodies since), the response's
+// bytes counted and dropped. Peak RSS sampled every 5 ms. The
 // profile behind docs/bench.md's row 4; a benchmark, nothing asserted.
 //   node bench/http-stream-rss.mjs IMAGE PATH [--runs N]
 // e.g. the row-4 image of `npm run bench` (kept with a build of your own) and /home/node/app/node_modules.

@@ -10,6 +10,8 @@ import { pipeline } from 'node:stream/promises';
 import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
 import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit/session.js';
 import { demuxLogs, frameReader } from './logs.js';
+import { chunksOf, type ChunkSource } from './chunk-source.js';
+import { rawGet, type RawResponse } from './raw-http.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpsAgent } from 'node:https';
 import { describeEngine, modemOptions, selectEngine, type Engine } from './engine.js';
@@ -154,13 +156,13 @@ async function imageCall<T>(ref: string, call: Promise<T>, what: string, ms = CA
   try {
     return await bounded(call, what, ms);
   } catch (err) {
-    if (err instanceof DockerApiError && err.statusCode === 404) {
-      throw new ImageNotFoundError(`Image not found in the daemon: ${ref}`, [
-        'Build it first, or give a build context directory instead (nothing is pulled).',
-      ]);
-    }
+    if (err instanceof DockerApiError && err.statusCode === 404) throw imageNotFound(ref);
     throw err;
   }
+}
+
+function imageNotFound(ref: string): ImageNotFoundError {
+  return new ImageNotFoundError(`Image not found in the daemon: ${ref}`, ['Build it first, or give a build context directory instead (nothing is pulled).']);
 }
 
 /** What an aborted call rejects with: the caller's reason when it is an error, else an AbortError. */
@@ -683,19 +685,54 @@ export class DockerodePort implements DockerPort {
     return { exitCode, ...output };
   }
 
-  async exportImage(ref: string, options: CallOptions & { sizeBytes?: number } = {}): Promise<Readable> {
+  async exportImage(ref: string, options: CallOptions & { sizeBytes?: number } = {}): Promise<ChunkSource> {
     // dockerd 20.10 copies the whole image to a temporary folder before it answers: the bound grows with
     // the image (30 s, plus 30 s per GB), or a loaded daemon's large export reads as a dead one.
     const ms = CALL_BOUND_MS + Math.ceil((options.sizeBytes ?? 0) / 1e9) * 30_000;
+    const what = `exporting ${ref}`;
+    const raw = await this.rawBody(`/images/${ref.split('/').map(encodeURIComponent).join('/')}/get`, what, 'the image export', ms, options.signal);
+    if (raw === 'not-found') throw imageNotFound(ref);
+    if (raw) return raw;
     // Image.get takes a callback, not options: the abort destroys the stream instead.
-    const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, `exporting ${ref}`, ms)) as Readable;
+    const stream = (await imageCall(ref, this.docker.getImage(ref).get() as unknown as Promise<unknown>, what, ms)) as Readable;
     if (options.signal) {
       const abort = () => stream.destroy(abortError(options.signal!));
       if (options.signal.aborted) abort();
       else options.signal.addEventListener('abort', abort, { once: true });
       stream.once('close', () => options.signal!.removeEventListener('abort', abort));
     }
-    return stream;
+    return chunksOf(stream, 'the image export');
+  }
+
+  /**
+   * A large body (an export, an archive) read through the engine's unix socket into one reused buffer
+   * (raw-http.ts): 'not-found' for a 404, the daemon's refusal for another error status. Undefined when
+   * the engine is not reached through a socket (TCP, TLS, SSH): then dockerode streams it.
+   */
+  private async rawBody(apiPath: string, what: string, body: string, ms: number, signal?: AbortSignal): Promise<ChunkSource | 'not-found' | undefined> {
+    const modem = this.docker.modem as unknown as { getSocketPath?: () => Promise<string> | undefined; version?: string };
+    const socketPath = await modem.getSocketPath?.();
+    if (!socketPath) return undefined;
+    const bound = AbortSignal.timeout(ms);
+    let response: RawResponse;
+    try {
+      response = await rawGet(socketPath, `${modem.version ? `/${modem.version}` : ''}${apiPath}`, signal ? AbortSignal.any([signal, bound]) : bound, body);
+    } catch (err) {
+      if (signal?.aborted) throw abortError(signal);
+      if (bound.aborted) throw new DaemonUnreachableError(`Docker daemon did not answer within ${ms / 1000} s while ${what}`);
+      throw toAuditError(err, what);
+    }
+    if (response.status < 300) return response.body;
+    // An error's body is read whole (it also ends the request).
+    const text = await response.text().catch(() => '');
+    if (response.status === 404) return 'not-found';
+    let json: unknown = text;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // Not JSON: the text is the message.
+    }
+    throw toAuditError(Object.assign(new Error(text), { statusCode: response.status, json }), what);
   }
 
   async removeImage(ref: string): Promise<void> {
@@ -853,7 +890,17 @@ export class DockerodePort implements DockerPort {
     return { name: stat.name, sizeBytes: stat.size, isDirectory: (stat.mode & 0x80000000) !== 0, linkTarget: stat.linkTarget };
   }
 
-  async archive(id: string, path: string, options: CallOptions = {}): Promise<Readable | undefined> {
+  async archive(id: string, path: string, options: CallOptions = {}): Promise<ChunkSource | undefined> {
+    const what = `reading ${path} from the image`;
+    const raw = await this.rawBody(`/containers/${encodeURIComponent(id)}/archive?path=${encodeURIComponent(path)}`, what, `the archive of ${path}`, CALL_BOUND_MS, options.signal);
+    if (raw === 'not-found') return undefined;
+    if (raw) return raw;
+    const stream = await this.archiveStream(id, path, options);
+    return stream && chunksOf(stream, `the archive of ${path}`);
+  }
+
+  /** The archive through dockerode: a small file's (readFile), or a large one's on an engine reached without a socket. */
+  private async archiveStream(id: string, path: string, options: CallOptions = {}): Promise<Readable | undefined> {
     try {
       return (await bounded(
         this.docker.getContainer(id).getArchive({ path, abortSignal: options.signal } as object) as Promise<unknown>,
@@ -870,7 +917,7 @@ export class DockerodePort implements DockerPort {
   async readFile(id: string, path: string, options: CallOptions = {}): Promise<Buffer | undefined> {
     let current = path;
     for (let hops = 0; hops < 8; hops++) {
-      const stream = await this.archive(id, current, options);
+      const stream = await this.archiveStream(id, current, options);
       if (!stream) return undefined;
       const entry = await firstTarEntry(stream, options.signal);
       if (!entry) return undefined;
@@ -879,26 +926,6 @@ export class DockerodePort implements DockerPort {
       current = pathPosix.resolve(pathPosix.dirname(current), entry.linkname);
     }
     return undefined;
-  }
-
-  async treeSizeBytes(id: string, path: string, options: CallOptions = {}): Promise<number> {
-    const stream = await this.archive(id, path, options);
-    if (!stream) return 0;
-    const extract = tarStream.extract();
-    let total = 0;
-    extract.on('entry', (header, content, next) => {
-      if (header.type === 'file') total += header.size ?? 0;
-      content.on('end', next);
-      content.resume();
-    });
-    const bound = AbortSignal.timeout(120_000);
-    try {
-      await pipeline(stream, extract, { signal: options.signal ? AbortSignal.any([options.signal, bound]) : bound });
-    } catch (err) {
-      if (options.signal?.aborted) throw abortError(options.signal);
-      throw toAuditError(err, `measuring ${path}`);
-    }
-    return total;
   }
 
   async logs(id: string, tailLines: number, options: CallOptions = {}): Promise<string[]> {

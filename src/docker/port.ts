@@ -1,6 +1,7 @@
 // The one port over the Docker daemon, in our own types. Only src/docker/dockerode-port.ts implements it
 // with dockerode; unit tests may put a fake behind it.
 import type { Readable } from 'node:stream';
+import type { ChunkSource } from './chunk-source.js';
 
 export interface HealthcheckConfig {
   /** e.g. ['CMD', 'node', 'healthcheck.js'] or ['CMD-SHELL', 'curl -f localhost'] */
@@ -222,18 +223,16 @@ export interface DockerPort {
    * report events on stdout): its exit code and output, like an exec's.
    */
   runToExit(id: string, request: Pick<ExecRequest, 'signal' | 'timeoutMs' | 'onStdoutLine'>): Promise<ExecResult>;
-  /** The image as `docker save` writes it (a tar of layer tars), streamed. */
-  exportImage(ref: string, options?: CallOptions & { sizeBytes?: number }): Promise<Readable>;
+  /** The image as `docker save` writes it (a tar of layer tars), streamed: each chunk lent (chunk-source.ts). */
+  exportImage(ref: string, options?: CallOptions & { sizeBytes?: number }): Promise<ChunkSource>;
   /** Removes an image (by id or tag); one that is gone or in use is not an error. */
   removeImage(ref: string): Promise<void>;
   /** undefined when the path does not exist in the container's filesystem. */
   statPath(id: string, path: string, options?: CallOptions): Promise<PathStat | undefined>;
   /** A regular file's content (symlinks followed), or undefined when there is none. */
   readFile(id: string, path: string, options?: CallOptions): Promise<Buffer | undefined>;
-  /** Total size of the regular files below a path (0 when it does not exist). */
-  treeSizeBytes(id: string, path: string, options?: CallOptions): Promise<number>;
-  /** The tar of a path (the archive endpoint), streamed; undefined when it does not exist. */
-  archive(id: string, path: string, options?: CallOptions): Promise<Readable | undefined>;
+  /** The tar of a path (the archive endpoint), streamed, each chunk lent; undefined when it does not exist. */
+  archive(id: string, path: string, options?: CallOptions): Promise<ChunkSource | undefined>;
   /** The last lines of stdout and stderr, interleaved as written. */
   logs(id: string, tailLines: number, options?: CallOptions): Promise<string[]>;
   /** What the container changed in its filesystem against the image (GET /containers/{id}/changes). */

@@ -3,6 +3,7 @@
 // structure and each package's size from the tar headers. Nothing else is buffered.
 import { posix as path } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { ChunkSource } from '../docker/chunk-source.js';
 import { parseJsonFile } from '../observed.js';
 import { readTar, SKIP, TarReader, type EntryBody } from './layers.js';
 
@@ -65,7 +66,7 @@ export function pickManifest(raw: Record<string, unknown>): Manifest {
  * Adds one node_modules tar (as the archive endpoint returns it for `nodeModulesDir`) to the tree.
  * Entry names are relative to the folder's parent: "node_modules/a/package.json".
  */
-export async function addArchive(tree: InstalledTree, nodeModulesDir: string, stream: Readable, signal?: AbortSignal): Promise<void> {
+export async function addArchive(tree: InstalledTree, nodeModulesDir: string, stream: ChunkSource | Readable, signal?: AbortSignal): Promise<void> {
   const parent = path.dirname(nodeModulesDir);
   const packages = new Map<string, Manifest>();
   const symlinks = new Map<string, string>();

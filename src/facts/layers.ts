@@ -9,9 +9,11 @@
 // nested entry streams, most of what is left being the socket reads themselves (docs/bench.md). It reads
 // what tar-stream read, the same way: ustar (with its name prefix), GNU long names, pax path and size
 // (global headers merged), a bad checksum or an unknown format is an error, and so is a truncated tar.
+// Its input chunks are lent (src/docker/chunk-source.ts): whatever it keeps past a write, it copies.
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { chunksOf, type ChunkSource, type Pending } from '../docker/chunk-source.js';
 
 export interface LayerFile {
   /** The layer tar's name in the export, e.g. "abc…/layer.tar" or "blobs/sha256/abc…". */
@@ -60,14 +62,12 @@ export interface TarEntry {
   linkname?: string;
 }
 
-type Pending = void | Promise<void>;
-
 /** What a TarReader does with an entry's body. */
 export type EntryBody =
   | { kind: 'skip' }
   /** The first `limit` bytes, handed over once the entry ends (whole chunks past the limit are dropped). */
   | { kind: 'collect'; limit: number; done(content: Buffer): Pending }
-  /** Every chunk as it passes (slices of the input, not copies); `end` once the body is complete. */
+  /** Every chunk as it passes (slices of the input, not copies: lent, as the input's chunks are); `end` once the body is complete. */
   | { kind: 'stream'; write(chunk: Buffer): Pending; end(): Pending };
 
 export const SKIP: EntryBody = { kind: 'skip' };
@@ -339,7 +339,8 @@ function layerSink(layer: string, options: WalkOptions): Extract<EntryBody, { ki
   };
   const push = (chunk: Buffer): Pending => {
     if (failed) throw failed;
-    if (!gunzip!.write(chunk)) return once(gunzip!, 'drain').then(() => undefined);
+    // zlib reads what it was given later, on its own thread: a lent chunk is copied first.
+    if (!gunzip!.write(Buffer.from(chunk))) return once(gunzip!, 'drain').then(() => undefined);
   };
   return {
     kind: 'stream',
@@ -379,7 +380,7 @@ function layerSink(layer: string, options: WalkOptions): Extract<EntryBody, { ki
  * Streams an image export once: every layer tar is walked as it passes; manifest.json and the config
  * are read (they may come before or after the layers, so layer names are ordered at the end).
  */
-export async function walkImageExport(exported: Readable, options: WalkOptions): Promise<ImageLayout> {
+export async function walkImageExport(exported: ChunkSource | Readable, options: WalkOptions): Promise<ImageLayout> {
   const jsons = new Map<string, Buffer>();
   const layerSizes = new Map<string, number>();
   const outer = new TarReader((entry) => {
@@ -415,86 +416,14 @@ export async function walkImageExport(exported: Readable, options: WalkOptions):
   return { ...layoutOf(jsons), layerBytes, layerSizes };
 }
 
-/** Where nudgeScavenger's garbage goes, so that no compiler can prove it unused and drop it. */
-let scavengerNudge: unknown;
-
 /**
- * The socket hands over each chunk of the export in a fresh 64 KB buffer (external memory, behind a tiny
- * JS object). V8 frees dead ones when its young generation fills or external memory grew by ~64 MB; this
- * walker allocates almost nothing per chunk, so without help dead chunks piled up towards that limit.
- * Measured on the compliant image's export (`--only secrets`): peak RSS 107–117 MB without this, 78–83 MB
- * with it (tar-stream's walk: 81–83 MB), and less CPU (user 0.6–0.8 s against 0.9–1.05 s for
- * tar-stream). Short-lived garbage of a quarter of each chunk's size makes a scavenge every few MB.
+ * Feeds a body to the reader chunk by chunk (a lent chunk is read before the next one comes, or copied),
+ * then ends it: a tar cut short is an error. A Readable (tests, the dockerode path) is read as a source.
  */
-function nudgeScavenger(bytes: number): void {
-  scavengerNudge = new Array(bytes >> 5);
-}
-
-/**
- * Feeds the stream to the reader in flowing mode, chunk by chunk as they arrive: paused only while a
- * body's consumer asks to wait. (An async iterator reads in paused mode, where `read()` concatenates what
- * is buffered: a copy of every byte of the export, measured at +15–30 MB of peak RSS and more CPU.)
- */
-export function readTar(stream: Readable, reader: TarReader, signal: AbortSignal | undefined, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let settled = false;
-    let ended = false;
-    const done = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      stream.off('data', onData);
-      if (err === undefined) return resolve();
-      stream.destroy();
-      reject(signal?.aborted ? (signal.reason ?? err) : err);
-    };
-    const onAbort = () => done(signal?.reason ?? new Error('aborted'));
-    // A write that asked to wait: later chunks (and the end) wait for it, in order.
-    let waiting: Promise<void> | undefined;
-    const write = (chunk: Buffer): Pending => {
-      if (settled) return;
-      const wrote = reader.write(chunk);
-      if (!wrote) return;
-      stream.pause();
-      const current: Promise<void> = wrote.then(() => {
-        if (waiting === current) waiting = undefined;
-        if (!settled) stream.resume();
-      });
-      waiting = current;
-      current.catch(done);
-      return current;
-    };
-    const onData = (chunk: Buffer) => {
-      nudgeScavenger(chunk.length);
-      if (waiting) {
-        const next: Promise<void> = waiting.then(() => write(chunk));
-        waiting = next;
-        next.then(() => {
-          if (waiting === next) waiting = undefined;
-        }, done);
-        return;
-      }
-      try {
-        write(chunk);
-      } catch (err) {
-        done(err);
-      }
-    };
-    if (signal?.aborted) return onAbort();
-    signal?.addEventListener('abort', onAbort, { once: true });
-    stream.on('data', onData);
-    stream.once('error', done);
-    // 'end' may come while a write still waits (a paused stream that had nothing left still ends).
-    stream.once('end', () => {
-      ended = true;
-      Promise.resolve(waiting)
-        .then(() => reader.end())
-        .then(() => done(), done);
-    });
-    stream.once('close', () => {
-      if (!ended) done(new Error(`${what} ended before its end (premature close)`));
-    });
-  });
+export async function readTar(body: ChunkSource | Readable, reader: TarReader, signal: AbortSignal | undefined, what: string): Promise<void> {
+  const source = typeof body === 'function' ? body : chunksOf(body, what);
+  await source((chunk) => reader.write(chunk), signal);
+  reader.end();
 }
 
 function parse(buffer: Buffer | undefined): any {

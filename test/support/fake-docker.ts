@@ -370,12 +370,6 @@ export function fakeDocker(script: Script = {}): FakeDocker {
       const content = script.files?.[path];
       return content === undefined ? undefined : Buffer.from(content);
     },
-    treeSizeBytes: async (id, path) => {
-      get(id);
-      return Object.entries(script.files ?? {})
-        .filter(([f]) => f === path || f.startsWith(path + '/'))
-        .reduce((sum, [, content]) => sum + content.length, 0);
-    },
     archive: notUsed('archive'),
     logs: async (id) => (await answersWhenResumed(), get(id), script.logs ?? ['listening on 3000']),
     removeContainer: async (id) => {

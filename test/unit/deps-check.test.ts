@@ -7,6 +7,7 @@ import { analyseCommand } from '../../src/facts/command.js';
 import { gatherDevDependencies } from '../../src/facts/deps-gather.js';
 import type { ImageBasics } from '../../src/facts/image-facts.js';
 import type { CheckInput } from '../../src/checks/check.js';
+import { lentChunks } from '../support/lent-chunks.js';
 
 /** A never-started container's files: paths → content ('dir' for folders). */
 function fakeImage(files: Record<string, string>, archiveFailures: { count: number; message: string }) {
@@ -30,7 +31,7 @@ function fakeImage(files: Record<string, string>, archiveFailures: { count: numb
         pack.entry({ name: file.slice(base.length) }, content);
       }
       pack.finalize();
-      return Readable.from(pack);
+      return lentChunks(Readable.from(pack));
     },
   };
   return port as DockerPort;

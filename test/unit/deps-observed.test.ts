@@ -10,6 +10,7 @@ import type { DockerPort, PathStat } from '../../src/docker/port.js';
 import { analyseCommand } from '../../src/facts/command.js';
 import { gatherDevDependencies } from '../../src/facts/deps-gather.js';
 import type { ImageBasics } from '../../src/facts/image-facts.js';
+import { lentChunks } from '../support/lent-chunks.js';
 
 const BOM = '\ufeff';
 const DAEMON = 'Error response from daemon: an unexpected failure';
@@ -45,7 +46,7 @@ function fakeImage(files: Record<string, string | { link: string }>, failing: st
         else pack.entry({ name: file.slice(base.length), type: 'symlink', linkname: content.link });
       }
       pack.finalize();
-      return Readable.from(pack);
+      return lentChunks(Readable.from(pack));
     },
   };
   return port as DockerPort;
