@@ -720,6 +720,9 @@ export class DockerodePort implements DockerPort {
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
       if (bound.aborted) throw new DaemonUnreachableError(`Docker daemon did not answer within ${ms / 1000} s while ${what}`);
+      // No code: the connection closed before a whole head came (a daemon restarted, killed) or what
+      // came was not HTTP; either way the daemon is not answering, as Node's client said "socket hang up".
+      if (!(err as DockerodeError).code) throw new DaemonUnreachableError(`Docker daemon stopped answering at ${daemonAddress()} while ${what}: ${excerpt((err as Error).message, 120)}`);
       throw toAuditError(err, what);
     }
     if (response.status < 300) return response.body;

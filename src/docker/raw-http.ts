@@ -15,6 +15,10 @@ const READ_BUFFER_BYTES = 64 * 1024;
 const ERROR_BODY_MAX_BYTES = 64 * 1024;
 /** ...and within this: the daemon writes an error's body with its head. */
 const TEXT_BOUND_MS = 30_000;
+/** A body nobody started to read within this is dropped (its socket closed), so no caller can leak one. */
+const UNREAD_BOUND_MS = 30_000;
+/** A daemon that sends nothing for this long while its body is read has stopped (not our consumer: its waits pause the clock). */
+const IDLE_BOUND_MS = 120_000;
 
 export interface ResponseHead {
   status: number;
@@ -146,11 +150,19 @@ export interface RawResponse extends ResponseHead {
 }
 
 /**
- * GET `path` on the unix socket (or Windows pipe) and resolve once the response's head is read; the body
- * waits, unread, for `body` or `text`. `answer` bounds the wait for the head: its abort ends the request.
- * `what` names the body in the error of an early end ("the image export ended before its end").
+ * GET `path` on the unix socket and resolve once the response's head is read; the body waits, unread,
+ * for `body` or `text` (within UNREAD_BOUND_MS, or the request ends). `answer` bounds the wait for the
+ * head: its abort ends the request. Once the body is read, a daemon silent for IDLE_BOUND_MS while we
+ * wait for its bytes ends it too. `what` names the body in errors ("the image export ended before its end").
  */
-export function rawGet(socketPath: string, path: string, answer: AbortSignal, what: string): Promise<RawResponse> {
+export function rawGet(
+  socketPath: string,
+  path: string,
+  answer: AbortSignal,
+  what: string,
+  bounds: { unreadMs: number; idleMs: number } = { unreadMs: UNREAD_BOUND_MS, idleMs: IDLE_BOUND_MS },
+): Promise<RawResponse> {
+  const { unreadMs, idleMs } = bounds;
   return new Promise<RawResponse>((resolveHead, rejectHead) => {
     let consumer: { onChunk: OnChunk; resolve: () => void; reject: (err: unknown) => void } | undefined;
     let attach: (() => void) | undefined;
@@ -164,6 +176,7 @@ export function rawGet(socketPath: string, path: string, answer: AbortSignal, wh
       if (finished) return;
       finished = true;
       answer.removeEventListener('abort', onAnswerAbort);
+      clearTimeout(unread);
       socket.destroy();
       if (!failed) return consumer?.resolve();
       failure = err ?? new Error(`${what} was not read to its end`);
@@ -174,11 +187,13 @@ export function rawGet(socketPath: string, path: string, answer: AbortSignal, wh
     const fail = (err: unknown) => end(true, err);
     const onAnswerAbort = () => fail(answer.reason);
 
+    let unread: NodeJS.Timeout | undefined;
     const parser = new ResponseParser(
       (head) => {
         headed = true;
         answer.removeEventListener('abort', onAnswerAbort);
         const waitForConsumer = new Promise<void>((resolve) => (attach = resolve));
+        unread = setTimeout(() => fail(new Error(`${what} was not read within ${unreadMs / 1000} s`)), unreadMs).unref();
         resolveHead({ ...head, body, text });
         return waitForConsumer;
       },
@@ -196,6 +211,7 @@ export function rawGet(socketPath: string, path: string, answer: AbortSignal, wh
           then(...args);
         };
         consumer = { onChunk, resolve: settle(resolve), reject: settle(reject) };
+        clearTimeout(unread);
         if (signal?.aborted) return onAbort();
         signal?.addEventListener('abort', onAbort, { once: true });
         attach?.();
@@ -217,10 +233,15 @@ export function rawGet(socketPath: string, path: string, answer: AbortSignal, wh
         if (parser.complete) finish();
         return true;
       }
+      // The consumer's wait is not the daemon's silence: the idle clock stops while it waits.
+      socket.setTimeout(0);
       waiting = wrote.then(() => {
         waiting = undefined;
         if (parser.complete) finish();
-        else if (!finished) socket.resume();
+        else if (!finished) {
+          if (consumer) socket.setTimeout(idleMs);
+          socket.resume();
+        }
       });
       waiting.catch(fail);
       return false;
@@ -241,6 +262,7 @@ export function rawGet(socketPath: string, path: string, answer: AbortSignal, wh
         },
       },
     });
+    socket.on('timeout', () => fail(Object.assign(new Error(`${what}: the daemon sent nothing for ${idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
     socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: image-audit\r\nConnection: close\r\n\r\n`));
     // A reset after the head names the body it cut (the code is kept).
     socket.on('error', (err: NodeJS.ErrnoException) => fail(headed ? Object.assign(new Error(`${what} broke off: ${err.message}`), { code: err.code }) : err));

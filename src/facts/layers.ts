@@ -13,7 +13,7 @@
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { chunksOf, type ChunkSource, type Pending } from '../docker/chunk-source.js';
+import { chunksOf, nudgeScavenger, type ChunkSource, type Pending } from '../docker/chunk-source.js';
 
 export interface LayerFile {
   /** The layer tar's name in the export, e.g. "abc…/layer.tar" or "blobs/sha256/abc…". */
@@ -339,7 +339,9 @@ function layerSink(layer: string, options: WalkOptions): Extract<EntryBody, { ki
   };
   const push = (chunk: Buffer): Pending => {
     if (failed) throw failed;
-    // zlib reads what it was given later, on its own thread: a lent chunk is copied first.
+    // zlib reads what it was given later, on its own thread: a lent chunk is copied first (a fresh
+    // buffer per chunk again, so the scavenger is nudged as for a Readable's chunks).
+    nudgeScavenger(chunk.length);
     if (!gunzip!.write(Buffer.from(chunk))) return once(gunzip!, 'drain').then(() => undefined);
   };
   return {

@@ -66,9 +66,10 @@ describe('the port reads large bodies through the socket, lent from one buffer',
     const [ours, theirs] = await Promise.all([lentWalk, walk(cli(['save', image]))]);
     expect(ours).toEqual(theirs);
     expect(ours.files.some((f) => f.includes(' etc/passwd '))).toBe(true);
-    // Hundreds of chunks, one buffer: the raw socket read, not Node's http client.
+    // Hundreds of chunks, one buffer: the raw socket read, not Node's http client (on an engine reached
+    // through a unix socket, as here; over TCP the port falls back to dockerode, a buffer per chunk).
     expect(chunks).toBeGreaterThan(100);
-    expect(buffers.size).toBe(1);
+    if (!process.env.DOCKER_HOST || process.env.DOCKER_HOST.startsWith('unix://')) expect(buffers.size).toBe(1);
   });
 
   it("reads a folder's archive as docker cp does", async () => {

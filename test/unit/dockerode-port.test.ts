@@ -7,8 +7,9 @@ import type { Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { DockerodePort } from '../../src/docker/dockerode-port.js';
+import { DockerodePort, enginePort } from '../../src/docker/dockerode-port.js';
 import type { ContainerEvent } from '../../src/docker/port.js';
+import type { ChunkSource } from '../../src/docker/chunk-source.js';
 import { DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../../src/errors.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
@@ -225,5 +226,62 @@ describe('DockerodePort: cancellation', () => {
     const began = performance.now();
     await expect(port().waitForExit('c1', { signal: abort.signal })).rejects.toThrow('budget passed');
     expect(performance.now() - began).toBeLessThan(2000);
+  });
+});
+
+describe('DockerodePort: the large bodies, read raw from the socket', () => {
+  const collect = async (source: ChunkSource) => {
+    const parts: Buffer[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    await source((chunk) => {
+      buffers.add(chunk.buffer);
+      parts.push(Buffer.from(chunk));
+    });
+    return { body: Buffer.concat(parts), buffers };
+  };
+
+  it('exports an image: the name encoded per path segment, the chunked body lent from one buffer', async () => {
+    const body = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7919) & 0xff;
+    routes['GET /images/team/api%3A9/get'] = (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+      for (let at = 0; at < body.length; at += 100_000) res.write(body.subarray(at, at + 100_000));
+      res.end();
+    };
+    const { body: read, buffers } = await collect(await port().exportImage('team/api:9'));
+    expect(read.equals(body)).toBe(true);
+    expect(buffers.size).toBe(1);
+    expect(seen).toEqual(['GET /images/team/api%3A9/get']);
+  });
+
+  it('an export of an image that is not there is ImageNotFoundError; another refusal carries the message', async () => {
+    routes['GET /images/gone%3A1/get'] = (_req, res) => json(res, 404, { message: 'reference does not exist' });
+    routes['GET /images/busy%3A1/get'] = (_req, res) => json(res, 500, { message: 'write /var/lib/docker/tmp: no space left on device' });
+    await expect(port().exportImage('gone:1')).rejects.toThrow(ImageNotFoundError);
+    const error = await port().exportImage('busy:1').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DockerApiError);
+    expect(error).toMatchObject({ statusCode: 500, message: 'Docker refused exporting busy:1: write /var/lib/docker/tmp: no space left on device' });
+  });
+
+  it("reads a path's archive (its query encoded), and a path that is not there is undefined", async () => {
+    routes['GET /containers/c1/archive'] = (req, res) => {
+      if (new URL(req.url ?? '/', 'http://stub').searchParams.get('path') !== '/home/node/app/node_modules') return json(res, 404, { message: 'Could not find the file' });
+      res.writeHead(200, { 'Content-Type': 'application/x-tar', 'Content-Length': '5' });
+      res.end('a tar');
+    };
+    const { body } = await collect((await port().archive('c1', '/home/node/app/node_modules'))!);
+    expect(body.toString()).toBe('a tar');
+    expect(await port().archive('c1', '/nowhere')).toBeUndefined();
+    expect(seen).toEqual(['GET /containers/c1/archive?path=%2Fhome%2Fnode%2Fapp%2Fnode_modules', 'GET /containers/c1/archive?path=%2Fnowhere']);
+  });
+
+  it('a daemon that closes the connection before answering has stopped answering, named as the engine is', async () => {
+    routes['GET /images/app%3A1/get'] = (req) => req.socket.destroy();
+    const error = await port().exportImage('app:1').catch((err: unknown) => err);
+    expect(error).toBeInstanceOf(DaemonUnreachableError);
+    expect((error as Error).message).toMatch(/^Docker daemon stopped answering at .* while exporting app:1: the daemon closed the connection before answering$/);
+    const engine = enginePort({ name: 'stub-context', host: `unix://${socketPath}`, source: '--context' });
+    const named = await engine.exportImage('app:1').catch((err: unknown) => err);
+    expect((named as Error).message).toContain(`stopped answering at unix://${socketPath} (stub-context) while exporting app:1`);
   });
 });

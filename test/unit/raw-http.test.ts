@@ -931,6 +931,33 @@ describe('rawGet', () => {
     await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
   });
 
+  it('a body nobody reads is dropped after its bound: the connection ends, a late read says why', async () => {
+    const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 10'], '01234')));
+    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the image export', { unreadMs: 150, idleMs: 5000 });
+    await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
+    await expect(res.body(() => undefined)).rejects.toThrow('the image export was not read within 0.15 s');
+  });
+
+  it('a daemon silent mid-body ends the read; the consumer waiting longer than the bound does not', async () => {
+    const stalls = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 100'], '0123456789')));
+    const stalled = await rawGet(stalls.path, '/x', AbortSignal.timeout(5000), 'the archive of /app/node_modules', { unreadMs: 5000, idleMs: 200 });
+    await expect(stalled.body(() => undefined)).rejects.toMatchObject({ code: 'ETIMEDOUT', message: 'the archive of /app/node_modules: the daemon sent nothing for 0.2 s' });
+
+    const slowReader = await serve(async (socket) => {
+      for (let i = 0; i < 4; i++) {
+        await send(socket, i === 0 ? response('HTTP/1.1 200 OK', ['Content-Length: 40'], '0123456789') : '0123456789');
+        await sleep(20);
+      }
+    });
+    const res = await rawGet(slowReader.path, '/x', AbortSignal.timeout(5000), 'the body', { unreadMs: 5000, idleMs: 200 });
+    const parts: string[] = [];
+    await res.body((chunk) => {
+      parts.push(chunk.toString());
+      return sleep(350);
+    });
+    expect(parts.join('')).toBe('0123456789'.repeat(4));
+  });
+
   it('a socket path that does not exist rejects with ENOENT', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raw-http-'));
     try {
