@@ -57,6 +57,8 @@ podman image exists "$base" || base="localhost/$base"
 # "error setting rlimit type 7: operation not permitted". Then the service gets a containers.conf of
 # its own (CONTAINERS_CONF, nothing under /etc changes) with limits the service already has.
 conf=$(dirname "$socket")/image-audit-containers.conf
+# /run/podman exists only once a service ran: on a fresh machine it is made here.
+mkdir -p "$(dirname "$socket")"
 if probe=$(podman run --rm --network none "$base" true 2>&1); then
   service_env=()
 elif grep -q 'error setting rlimit' <<<"$probe"; then
