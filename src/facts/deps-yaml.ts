@@ -1,9 +1,8 @@
 // YAML for pnpm's lockfiles and node_modules/.modules.yaml, and yarn berry's yarn.lock, read with the
 // `yaml` library (YAML 1.2). The failsafe schema keeps every scalar a string, as lockfile readers
 // expect ("5.4" stays "5.4", not 5.4); an empty value is "". A document that is not YAML throws with the
-// library's line and column. The library is loaded on first use (most audits read no YAML: its load
-// was ~10 % of the CLI's start, docs/bench.md).
-import { createRequire } from 'node:module';
+// library's line and column. The library is loaded on first use (src/yaml-library.ts).
+import { yamlLibrary } from '../yaml-library.js';
 
 export type YamlValue = string | YamlValue[] | { [key: string]: YamlValue };
 
@@ -18,10 +17,8 @@ function normalise(value: unknown): YamlValue {
   return String(value);
 }
 
-let yamlLibrary: typeof import('yaml') | undefined;
-
 export function parseYaml(text: string): YamlValue {
-  const { parse } = (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+  const { parse } = yamlLibrary();
   // Lockfiles are large and repeat keys in merge-free form; aliases are allowed but bounded by the library.
   return normalise(parse(text, { schema: 'failsafe', uniqueKeys: false, maxAliasCount: 1000 }));
 }

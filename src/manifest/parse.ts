@@ -3,13 +3,10 @@
 // its pod spec and where each part of it is written (file, line), for SARIF locations. A file that is
 // not YAML is exit 2 naming the file, the line and the cause.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Document, LineCounter } from 'yaml';
 import { UsageError } from '../errors.js';
-
-/** The YAML library, loaded on first use (only an audit with --manifest reads YAML here), then kept. */
-let yamlLibrary: typeof import('yaml') | undefined;
-const yaml = () => (yamlLibrary ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'));
+// Loaded on first use: only an audit with --manifest reads YAML here.
+import { yamlLibrary as yaml } from '../yaml-library.js';
 
 export const WORKLOAD_KINDS = ['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'Pod'] as const;
 export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
