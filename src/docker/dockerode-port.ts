@@ -798,16 +798,16 @@ export class DockerodePort implements DockerPort {
       let answer: Awaited<ReturnType<typeof top>> | undefined;
       if (this.psExe !== false) {
         try {
-          answer = await top('-eo pid,ppid,uid,gid,exe,args');
+          answer = await top('-eo pid,ppid,uid,gid,stat,exe,args');
           this.psExe = true;
         } catch (err) {
           if (!(err instanceof DockerApiError && err.statusCode === 500) || this.psExe === true) throw err;
-          answer = await top('-eo pid,ppid,uid,gid,args');
+          answer = await top('-eo pid,ppid,uid,gid,stat,args');
           this.psExe = false;
         }
-      } else answer = await top('-eo pid,ppid,uid,gid,args');
-      const { rows, at } = columns(answer, ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE']);
-      const [pid, ppid, uid, gid, args, exe] = at;
+      } else answer = await top('-eo pid,ppid,uid,gid,stat,args');
+      const { rows, at } = columns(answer, ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE', 'STAT']);
+      const [pid, ppid, uid, gid, args, exe, stat] = at;
       return rows.map((row) => {
         let command = row[args >= 0 ? args : row.length - 1];
         let executable: string | null | undefined = exe >= 0 ? row[exe] : undefined;
@@ -817,7 +817,15 @@ export class DockerodePort implements DockerPort {
           command = command.slice('(deleted) '.length);
         }
         if (executable === '-' || executable === '') executable = null;
-        return { pid: Number(row[pid]), ppid: Number(row[ppid]), uid: Number(row[uid]), gid: Number(row[gid]), args: command, ...(executable !== undefined ? { exe: executable } : {}) };
+        return {
+          pid: Number(row[pid]),
+          ppid: Number(row[ppid]),
+          uid: Number(row[uid]),
+          gid: Number(row[gid]),
+          args: command,
+          ...(executable !== undefined ? { exe: executable } : {}),
+          ...(stat >= 0 && row[stat] ? { state: row[stat] } : {}),
+        };
       });
     }
     // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's

@@ -184,6 +184,11 @@ export interface ProcessRow {
    * when the engine's listing has no such column (Podman, a ps without `exe`), null when ps could not read it.
    */
   exe?: string | null;
+  /**
+   * ps's state of the process (its main thread): `S` sleeping (an idle event loop waits in epoll), `R`
+   * running or runnable, `D` in a disk wait, … ; undefined when the engine's listing has no such column (Podman).
+   */
+  state?: string;
 }
 
 export interface PathStat {

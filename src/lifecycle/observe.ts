@@ -235,7 +235,14 @@ async function waitUntilUp(run: Run, table: ProcessTable, pid1: number): Promise
   }
   const settled = await waitUntilSettled({ table, pid1, watch: run.watch, elapsedMs: run.at, capMs: opts.healthTimeoutMs, signal: run.signal, onStatus: run.status });
   observation.settle = settled;
-  run.record('settled', settled.appSeen ? undefined : 'no node process seen; going on after the settle bound');
+  run.record(
+    'settled',
+    !settled.appSeen
+      ? 'no node process seen; going on after the settle bound'
+      : settled.busyAtBound
+        ? `the app was still busy (ps state ${settled.busyAtBound}) at the settle bound; going on`
+        : settled.idleUnobserved && `the app's idleness was not observed (${settled.idleUnobserved}): settled on a stable process table`,
+  );
   return run.watch.died && (await exitedNow(run)) ? 'exited' : 'running';
 }
 

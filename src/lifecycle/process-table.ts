@@ -89,6 +89,19 @@ export class ProcessTable {
     }
   }
 
+  /**
+   * Whether `hostPid` slept (ps state S) in each of the last two samples: false with the state that says
+   * otherwise, undefined with the reason when the engine's listing has no states.
+   */
+  idle(hostPid: number): { idle: boolean; state: string } | { idle: undefined; why: string } {
+    const rows = this.samples.slice(-2).map((sample) => sample.rows.find((r) => r.pid === hostPid));
+    if (rows.length < 2 || rows.some((r) => r === undefined)) return { idle: undefined, why: 'the app was not in the last two samples' };
+    const states = rows.map((r) => r!.state);
+    if (states.some((state) => state === undefined)) return { idle: undefined, why: "the engine's process listing shows no process states" };
+    const busy = states.find((state) => !state!.startsWith('S'));
+    return busy ? { idle: false, state: busy } : { idle: true, state: states[1]! };
+  }
+
   get latest(): ProcessSample | undefined {
     return this.samples[this.samples.length - 1];
   }

@@ -1,5 +1,8 @@
 // "Up" for an image without a HEALTHCHECK: a node process is in the table, the table is unchanged
-// between two samples, and at least a second has passed (bounded by the settle bound and the health cap).
+// between two samples, the app sleeps in both (an event loop with nothing to do waits in epoll; a node
+// still starting runs, or waits on the disk), and at least a second has passed — bounded by the settle
+// bound and the health cap. Without the idle rule a loaded host could be told "up" before node ran the
+// app's first line: a SIGTERM then ends a node that has no handler yet, and a slow drain looks instant.
 import { sleep } from '../wait.js';
 import type { ContainerWatch } from './events.js';
 import type { ProcessTable } from './process-table.js';
@@ -10,6 +13,10 @@ const SETTLE = { minMs: 1000, maxMs: 10_000, pollMs: 250 };
 export interface SettleObservation {
   settledAfterMs: number;
   appSeen: boolean;
+  /** The app's ps state when the bound ended the wait with the app not idle yet (e.g. "R": running). */
+  busyAtBound?: string;
+  /** Why the app's idleness was not part of the rule (the engine's process listing has no states). */
+  idleUnobserved?: string;
   cappedAtMs?: number;
 }
 
@@ -28,12 +35,19 @@ export interface SettleWaitOptions {
 export async function waitUntilSettled(opts: SettleWaitOptions): Promise<SettleObservation> {
   const { table, pid1, watch, elapsedMs: at, capMs } = opts;
   const bound = Math.min(SETTLE.maxMs, capMs);
+  const capped = capMs < SETTLE.maxMs ? { cappedAtMs: capMs } : {};
   for (;;) {
     if (watch.died) return { settledAfterMs: at(), appSeen: false };
     table.sampleInBackground(pid1);
     const stable = await table.stable(pid1).catch(() => undefined);
-    if (stable?.tree.app && stable.stable && at() >= SETTLE.minMs) return { settledAfterMs: at(), appSeen: true };
-    if (at() >= bound) return { settledAfterMs: at(), appSeen: false, ...(capMs < SETTLE.maxMs ? { cappedAtMs: capMs } : {}) };
+    const app = stable?.stable ? stable.tree.app : undefined;
+    const idle = app && table.idle(app.hostPid);
+    const unobserved = idle && idle.idle === undefined ? { idleUnobserved: idle.why } : {};
+    if (idle && idle.idle !== false && at() >= SETTLE.minMs) return { settledAfterMs: at(), appSeen: true, ...unobserved };
+    if (at() >= bound) {
+      if (!idle) return { settledAfterMs: at(), appSeen: false, ...capped };
+      return { settledAfterMs: at(), appSeen: true, ...(idle.idle === false ? { busyAtBound: idle.state } : unobserved), ...capped };
+    }
     opts.onStatus(`waiting for the app to settle, ${(at() / 1000).toFixed(1)} s of ${(bound / 1000).toFixed(0)} s`);
     await sleep(SETTLE.pollMs, opts.signal);
   }

@@ -152,6 +152,21 @@ describe('DockerodePort: mappings', () => {
     expect((await old.processes('c2'))[0]).not.toHaveProperty('exe');
   });
 
+  it("asks ps for each process's state and keeps it (an idle event loop sleeps: S)", async () => {
+    routes['GET /containers/c1/top'] = (_req, res) =>
+      json(res, 200, {
+        Titles: ['PID', 'PPID', 'UID', 'GID', 'STAT', 'EXE', 'COMMAND'],
+        Processes: [
+          ['4100', '4080', '0', '0', 'Ss', '/usr/bin/dumb-init', 'dumb-init -- node server.js'],
+          ['4120', '4100', '1000', '1000', 'Rl', '/usr/local/bin/node', 'node server.js'],
+        ],
+      });
+    const rows = await port().processes('c1');
+    expect(rows.map((r) => r.state)).toEqual(['Ss', 'Rl']);
+    const asked = seen.find((r) => r.startsWith('GET /containers/c1/top'))!;
+    expect(new URLSearchParams(asked.slice(asked.indexOf('?'))).get('ps_args')).toBe('-eo pid,ppid,uid,gid,stat,exe,args');
+  });
+
   it('reads the archive stat header (base64 JSON), with the directory bit', async () => {
     routes['HEAD /containers/c1/archive'] = (req, res) => {
       const at = new URL(req.url ?? '/', 'http://stub').searchParams.get('path');

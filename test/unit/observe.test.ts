@@ -90,6 +90,37 @@ describe('observeLifecycle (fake time)', () => {
     expect(seen.settle!.settledAfterMs).toBeGreaterThanOrEqual(1000);
   });
 
+  it('waits for the app to sleep before calling it settled: a node still starting (R, D) is not up yet', async () => {
+    const state = (s: string) => [{ ...appRows[0], state: 'Ss' }, { ...appRows[1], state: s }];
+    const booting = [
+      { fromMs: 0, rows: state('Rl') },
+      { fromMs: 1500, rows: state('Dl') },
+      { fromMs: 2000, rows: state('Rl') },
+      { fromMs: 2600, rows: state('Sl') },
+    ];
+    const { seen } = await observe({ processes: booting });
+    expect(seen.settle).toEqual({ settledAfterMs: expect.any(Number), appSeen: true });
+    expect(seen.settle!.settledAfterMs).toBeGreaterThanOrEqual(2750);
+    expect(seen.settle!.settledAfterMs).toBeLessThan(3500);
+    const settled = seen.timeline.find((e) => e.event === 'settled')!;
+    expect(settled.detail).toBeUndefined();
+    expect(seen.timeline.find((e) => e.event === 'signal')!.atMs).toBeGreaterThanOrEqual(settled.atMs);
+  });
+
+  it('goes on at the settle bound with an app that never sleeps, and says so', async () => {
+    const { seen } = await observe({ processes: [{ ...appRows[0], state: 'Ss' }, { ...appRows[1], state: 'Rl' }] });
+    expect(seen.settle).toMatchObject({ appSeen: true, busyAtBound: 'Rl' });
+    expect(seen.settle!.settledAfterMs).toBeGreaterThanOrEqual(10_000);
+    expect(seen.timeline.find((e) => e.event === 'settled')!.detail).toBe('the app was still busy (ps state Rl) at the settle bound; going on');
+  });
+
+  it('settles on the stable table alone when the engine lists no process states, and says so', async () => {
+    const { seen } = await observe({ processes: appRows });
+    expect(seen.settle).toMatchObject({ appSeen: true, idleUnobserved: "the engine's process listing shows no process states" });
+    expect(seen.settle!.settledAfterMs).toBeLessThan(2000);
+    expect(seen.timeline.find((e) => e.event === 'settled')!.detail).toMatch(/^the app's idleness was not observed/);
+  });
+
   it('sends SIGKILL when the app is still running at the budget', async () => {
     const { docker, seen } = await observe({ processes: appRows, onStopSignal: 'ignore' }, { shutdownBudgetMs: 2000 });
     expect(seen.shutdown).toMatchObject({ killedAtBudget: true, exitCode: { ok: true, value: 137 }, sigkill: 'sent' });
