@@ -750,6 +750,8 @@ export class DockerodePort implements DockerPort {
 
   /** Whether the daemon's ps knows the `exe` column (learnt from the first listing). */
   private psExe?: boolean;
+  /** Whether Podman's psgo knows the `state` descriptor (learnt from the first listing; 4.3 does). */
+  private psgoState?: boolean;
   /** processes() on Podman: each container's user and group names, read once. */
   private readonly podmanNames = new Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>>();
   private podman?: Promise<boolean>;
@@ -830,9 +832,22 @@ export class DockerodePort implements DockerPort {
     }
     // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's
     // /etc/passwd and /etc/group (the number when there is none). Rows get host pids, as on Docker.
-    const { rows, at } = columns(await top('pid,ppid,hpid,user,group,args'), ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND']);
-    const [pid, ppid, hpid, user, group, args] = at;
-    if (at.some((i) => i < 0)) throw new DockerApiError(`Podman's process listing lacks a column: ${JSON.stringify(rows[0] ?? [])}`);
+    const titles = ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND', 'STATE'];
+    let table: ReturnType<typeof columns> | undefined;
+    if (this.psgoState !== false) {
+      try {
+        table = columns(await top('pid,ppid,hpid,user,group,state,args'), titles);
+        this.psgoState = true;
+      } catch (err) {
+        // A psgo without `state` hands the descriptors to a `ps` in the container: no table comes back.
+        if (!(err instanceof DockerApiError) || this.psgoState === true) throw err;
+        this.psgoState = false;
+      }
+    }
+    table ??= columns(await top('pid,ppid,hpid,user,group,args'), titles);
+    const { rows, at } = table;
+    const [pid, ppid, hpid, user, group, args, state] = at;
+    if (at.slice(0, 6).some((i) => i < 0)) throw new DockerApiError(`Podman's process listing lacks a column: ${JSON.stringify(rows[0] ?? [])}`);
     const hostPid = new Map(rows.map((row) => [row[pid], Number(row[hpid])]));
     let names: { users: Map<string, number>; groups: Map<string, number> } | undefined;
     const resolve = async (name: string, kind: 'users' | 'groups'): Promise<number> => {
@@ -870,6 +885,7 @@ export class DockerodePort implements DockerPort {
         uid: await resolve(row[user], 'users'),
         gid: await resolve(row[group], 'groups'),
         args: row[args],
+        ...(state >= 0 && row[state] ? { state: row[state] } : {}),
       });
     }
     return out;

@@ -167,6 +167,35 @@ describe('DockerodePort: mappings', () => {
     expect(new URLSearchParams(asked.slice(asked.indexOf('?'))).get('ps_args')).toBe('-eo pid,ppid,uid,gid,stat,exe,args');
   });
 
+  it("on Podman asks psgo for the state too, and lists without it when this psgo does not know the descriptor", async () => {
+    routes['GET /libpod/_ping'] = (_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');
+    const psgo = (withState: boolean) => (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const asked = new URL(req.url ?? '/', 'http://stub').searchParams.get('ps_args') ?? '';
+      if (asked.includes('state') && !withState) return res.writeHead(200).end(); // the fallback `ps` in the container: nothing
+      json(res, 200, {
+        Titles: ['PID', 'PPID', 'HPID', 'USER', 'GROUP', ...(asked.includes('state') ? ['STATE'] : []), 'COMMAND'],
+        Processes: [
+          ['1', '0', '4100', '0', '0', ...(asked.includes('state') ? ['S'] : []), 'dumb-init -- node server.js'],
+          ['7', '1', '4120', '1000', '1000', ...(asked.includes('state') ? ['R'] : []), 'node server.js'],
+        ],
+      });
+    };
+    routes['GET /containers/c1/top'] = psgo(true);
+    expect(await port().processes('c1')).toEqual([
+      { pid: 4100, ppid: 0, uid: 0, gid: 0, args: 'dumb-init -- node server.js', state: 'S' },
+      { pid: 4120, ppid: 4100, uid: 1000, gid: 1000, args: 'node server.js', state: 'R' },
+    ]);
+    routes['GET /containers/c1/top'] = psgo(false);
+    const older = port();
+    seen.length = 0;
+    for (let i = 0; i < 2; i++) expect((await older.processes('c1')).map((r) => r.state)).toEqual([undefined, undefined]);
+    expect(seen.filter((r) => r.startsWith('GET /containers/c1/top')).map((r) => new URLSearchParams(r.slice(r.indexOf('?'))).get('ps_args'))).toEqual([
+      'pid,ppid,hpid,user,group,state,args',
+      'pid,ppid,hpid,user,group,args',
+      'pid,ppid,hpid,user,group,args',
+    ]);
+  });
+
   it('reads the archive stat header (base64 JSON), with the directory bit', async () => {
     routes['HEAD /containers/c1/archive'] = (req, res) => {
       const at = new URL(req.url ?? '/', 'http://stub').searchParams.get('path');
