@@ -863,38 +863,44 @@ describe('rawGet', () => {
     await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
   });
 
-  it('onChunk throwing rejects the body with that error and ends the connection', async () => {
-    const data = randomBytes(2 * 1024 * 1024);
-    const s = await serve((socket) => writeChunked(socket, data, 4));
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
-    const failure = new Error('a malformed tar header');
-    let calls = 0;
-    await expect(
-      res.body(() => {
-        if (++calls === 5) throw failure;
-      }),
-    ).rejects.toBe(failure);
-    expect(calls).toBe(5);
-    await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
-  });
-
-  it("onChunk's promise rejecting rejects the body with that error and ends the connection", async () => {
-    const data = randomBytes(2 * 1024 * 1024);
-    const s = await serve((socket) => writeChunked(socket, data, 5));
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
-    const failure = new Error('the layer cache is unwritable');
-    let calls = 0;
-    await expect(
-      res.body(async () => {
-        if (++calls === 3) {
+  // The consumer fails on its nth chunk: a plain consumer by throwing; one that returns a promise for
+  // every chunk (the wait path) by rejecting it later.
+  type FailingConsumer = (failsNow: () => boolean, failure: Error) => (chunk: Buffer) => void | Promise<void>;
+  const consumerFailures: Array<{ how: string; at: number; seed: number; message: string; onChunk: FailingConsumer }> = [
+    {
+      how: ' throwing',
+      at: 5,
+      seed: 4,
+      message: 'a malformed tar header',
+      onChunk: (failsNow, failure) => () => {
+        if (failsNow()) throw failure;
+      },
+    },
+    {
+      how: "'s promise rejecting",
+      at: 3,
+      seed: 5,
+      message: 'the layer cache is unwritable',
+      onChunk: (failsNow, failure) => async () => {
+        if (failsNow()) {
           await sleep(5);
           throw failure;
         }
-      }),
-    ).rejects.toBe(failure);
-    expect(calls).toBe(3);
-    await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
-  });
+      },
+    },
+  ];
+  for (const { how, at, seed, message, onChunk } of consumerFailures) {
+    it(`onChunk${how} rejects the body with that error and ends the connection`, async () => {
+      const data = randomBytes(2 * 1024 * 1024);
+      const s = await serve((socket) => writeChunked(socket, data, seed));
+      const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+      const failure = new Error(message);
+      let calls = 0;
+      await expect(res.body(onChunk(() => ++calls === at, failure))).rejects.toBe(failure);
+      expect(calls).toBe(at);
+      await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
+    });
+  }
 
   it('onChunk throwing on the first chunk (in the same read as the head) rejects with that error', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 10'], '0123456789')));
