@@ -748,10 +748,11 @@ export class DockerodePort implements DockerPort {
     }
   }
 
-  /** Whether the daemon's ps knows the `exe` column (learnt from the first listing). */
-  private psExe?: boolean;
-  /** Whether Podman's psgo knows the `state` descriptor (learnt from the first listing; 4.3 does). */
-  private psgoState?: boolean;
+  /**
+   * Whether the engine knows a listing's optional column, by the ps_args that ask for it (learnt from the
+   * first listing): `exe` in the host's ps (procps 4 does), `state` in Podman's psgo (4.3 does).
+   */
+  private readonly optionalColumns = new Map<string, boolean>();
   /** processes() on Podman: each container's user and group names, read once. */
   private readonly podmanNames = new Map<string, Promise<{ users: Map<string, number>; groups: Map<string, number> }>>();
   private podman?: Promise<boolean>;
@@ -790,6 +791,24 @@ export class DockerodePort implements DockerPort {
       const at = names.map((name) => answer.Titles!.findIndex((t) => t.trim().toUpperCase() === name));
       return { rows: answer.Processes ?? [], at };
     };
+    /**
+     * The table asked with an optional column (`withIt`) until the engine refused it once (`refused` tells
+     * a refusal from another failure), then without it; once answered with it, a failure is a failure.
+     */
+    const listing = async (withIt: string, without: string, names: string[], refused: (err: unknown) => boolean) => {
+      const known = this.optionalColumns.get(withIt);
+      if (known !== false) {
+        try {
+          const table = columns(await top(withIt), names);
+          this.optionalColumns.set(withIt, true);
+          return table;
+        } catch (err) {
+          if (known === true || !refused(err)) throw err;
+          this.optionalColumns.set(withIt, false);
+        }
+      }
+      return columns(await top(without), names);
+    };
     // Podman's top does not run `ps` on the host: it reads /proc itself with psgo descriptors (an `-eo …`
     // it does not know makes it exec `ps` inside the container, which most slim images lack, and then it
     // answers 200 with an empty body).
@@ -797,18 +816,12 @@ export class DockerodePort implements DockerPort {
       // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids. The
       // executable says what a process is when it retitled itself (process.title); a ps without the
       // `exe` column (procps before 4) makes the daemon answer 500: the table is then read without it.
-      let answer: Awaited<ReturnType<typeof top>> | undefined;
-      if (this.psExe !== false) {
-        try {
-          answer = await top('-eo pid,ppid,uid,gid,stat,exe,args');
-          this.psExe = true;
-        } catch (err) {
-          if (!(err instanceof DockerApiError && err.statusCode === 500) || this.psExe === true) throw err;
-          answer = await top('-eo pid,ppid,uid,gid,stat,args');
-          this.psExe = false;
-        }
-      } else answer = await top('-eo pid,ppid,uid,gid,stat,args');
-      const { rows, at } = columns(answer, ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE', 'STAT']);
+      const { rows, at } = await listing(
+        '-eo pid,ppid,uid,gid,stat,exe,args',
+        '-eo pid,ppid,uid,gid,stat,args',
+        ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE', 'STAT'],
+        (err) => err instanceof DockerApiError && err.statusCode === 500,
+      );
       const [pid, ppid, uid, gid, args, exe, stat] = at;
       return rows.map((row) => {
         let command = row[args >= 0 ? args : row.length - 1];
@@ -832,20 +845,13 @@ export class DockerodePort implements DockerPort {
     }
     // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's
     // /etc/passwd and /etc/group (the number when there is none). Rows get host pids, as on Docker.
-    const titles = ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND', 'STATE'];
-    let table: ReturnType<typeof columns> | undefined;
-    if (this.psgoState !== false) {
-      try {
-        table = columns(await top('pid,ppid,hpid,user,group,state,args'), titles);
-        this.psgoState = true;
-      } catch (err) {
-        // A psgo without `state` hands the descriptors to a `ps` in the container: no table comes back.
-        if (!(err instanceof DockerApiError) || this.psgoState === true) throw err;
-        this.psgoState = false;
-      }
-    }
-    table ??= columns(await top('pid,ppid,hpid,user,group,args'), titles);
-    const { rows, at } = table;
+    const { rows, at } = await listing(
+      'pid,ppid,hpid,user,group,state,args',
+      'pid,ppid,hpid,user,group,args',
+      ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND', 'STATE'],
+      // A psgo without `state` hands the descriptors to a `ps` in the container: no table comes back.
+      (err) => err instanceof DockerApiError,
+    );
     const [pid, ppid, hpid, user, group, args, state] = at;
     if (at.slice(0, 6).some((i) => i < 0)) throw new DockerApiError(`Podman's process listing lacks a column: ${JSON.stringify(rows[0] ?? [])}`);
     const hostPid = new Map(rows.map((row) => [row[pid], Number(row[hpid])]));
