@@ -4,7 +4,9 @@
 // interleaved rounds (the order rotating each round, so a drift of the machine's load favours neither):
 //   1. lifecycle: the six lifecycle checks (--only non-root-user,…,size-budget) of the compliant fixture
 //      against `docker run -d --health-interval=500ms` → healthy (docker inspect every 100 ms) → `docker
-//      stop` (goal ≤ 1.05×);
+//      stop` (goal ≤ 1.05×); also beside them, bench/node-floor.mjs: the same run by the least a Node
+//      client can be (what running in Node costs), and the four of the six that read no files (what the
+//      archive reads cost); neither has a goal;
 //   2. default: the default audit (ten checks) against that same run in parallel with `docker save IMAGE >
 //      /dev/null`, the least a daemon must do to show every layer (goal ≤ 1.15×). Measured twice: with an
 //      empty layer-scan cache each run (the first audit of an image: the export is read) and with the
@@ -40,6 +42,8 @@ for (const r of only) if (!ROWS.includes(r)) throw new Error(`--only: unknown ro
 const TAG = 'image-audit-bench';
 const FIXTURES = path.join(root, 'fixtures/service');
 const SIX = 'non-root-user,init-pid1,sigterm-shutdown,healthcheck,no-dev-dependencies,size-budget';
+/** The six without the two that read files (non-root-user's /etc/passwd, no-dev-dependencies' package.json and node_modules): no files container, no archive read. */
+const FOUR_NO_FILES = 'init-pid1,sigterm-shutdown,healthcheck,size-budget';
 const GOAL = { lifecycle: 1.05, default: 1.15, concurrent: 1.15, rssMB: 100 };
 
 const docker = (...args) => execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -159,6 +163,17 @@ function timedShell(script, args, what) {
 
 /** `docker run --health-interval=500ms` → healthy → `docker stop` (the container's removal is not counted). */
 const floorRun = (image) => timedShell(FLOOR_SCRIPT, [image], 'floor');
+/** Row 1's run done by the least a Node client can be (bench/node-floor.mjs): what running in Node costs. */
+function nodeFloorRun(image) {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [path.join(root, 'bench/node-floor.mjs'), image, TAG], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(performance.now() - start) : reject(new Error(`node-floor of ${image} exited ${code}: ${stderr.trim().slice(-300)}`))));
+  });
+}
 /** The image as `docker save` streams it, thrown away. */
 const saveImage = (image) => timedShell('docker save "$1" > /dev/null', [image], 'docker save');
 /** Several things at once: the wall time until the last one ends. */
@@ -193,8 +208,14 @@ const ok = (a) => {
 async function rowLifecycle(image) {
   await floorRun(image); // warm-up: page cache, daemon
   await auditOnce(image, { only: SIX });
-  const t = await interleaved('1. lifecycle', { floor: () => floorRun(image), audit: async () => ok(await auditOnce(image, { only: SIX })) });
-  return { audit: t.audit, floor: t.floor };
+  await nodeFloorRun(image);
+  const t = await interleaved('1. lifecycle', {
+    floor: () => floorRun(image),
+    node: () => nodeFloorRun(image),
+    audit: async () => ok(await auditOnce(image, { only: SIX })),
+    noFiles: async () => ok(await auditOnce(image, { only: FOUR_NO_FILES })),
+  });
+  return t;
 }
 
 async function rowDefault(image) {
@@ -285,8 +306,14 @@ try {
     out();
     out(`1. the six lifecycle checks (--only ${SIX}) of ${service}`);
     out(`   floor (docker run --health-interval=500ms → healthy → docker stop): ${spread(r.floor)}`);
+    out(`   node floor (the same run by the least a Node client can be: node:http, healthy from the event stream; bench/node-floor.mjs): ${spread(r.node)}`);
     out(`   audit: ${spread(r.audit)}`);
+    out(`   audit of the four that read no files (--only ${FOUR_NO_FILES}): ${spread(r.noFiles)}`);
     ratioRow('1. six lifecycle checks vs docker run → healthy → stop', r.audit, r.floor, GOAL.lifecycle);
+    // Not a goal: where the audit stands against a Node client that observes nothing else.
+    table.push(['1n. the node floor vs docker run → healthy → stop (no goal: what running in Node costs)', `${sec(median(r.node))} s`, `${sec(median(r.floor))} s`, `${(median(r.node) / median(r.floor)).toFixed(2)}×`, '—', '—']);
+    table.push(['1a. six lifecycle checks vs the node floor (no goal: what the audit adds to a Node client)', `${sec(median(r.audit))} s`, `${sec(median(r.node))} s`, `${(median(r.audit) / median(r.node)).toFixed(2)}×`, '—', '—']);
+    table.push(['1f. the four that read no files vs docker run → healthy → stop (no goal: the six less their archive reads)', `${sec(median(r.noFiles))} s`, `${sec(median(r.floor))} s`, `${(median(r.noFiles) / median(r.floor)).toFixed(2)}×`, '—', '—']);
   }
 
   if (only.has('default')) {
