@@ -14,9 +14,9 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
-import http from 'node:http';
 import path from 'node:path';
 import { benchArgs, root } from './cli-args.mjs';
+import { engineCall } from './engine-api.mjs';
 
 const { args, option } = benchArgs();
 const runs = Number(option('--runs') ?? 3);
@@ -46,17 +46,8 @@ const dockerd = pidOf('dockerd');
 const containerd = pidOf('containerd');
 const docker = (...a) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
 
-/** One Engine API call on the socket; resolves when its answer has been read. */
-const call = (method, p, body) =>
-  new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: SOCKET, method, path: p, headers: body ? { 'content-type': 'application/json' } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
-    });
-    req.on('error', reject);
-    req.end(body ? JSON.stringify(body) : undefined);
-  });
+/** One Engine API call on the socket (this script's engine: /var/run/docker.sock, as before). */
+const call = (method, p, body) => engineCall(method, p, body, SOCKET);
 
 async function perCall(what, n, work) {
   const before = processCpu(dockerd);

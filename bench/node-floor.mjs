@@ -11,32 +11,22 @@
 //
 // The engine: DOCKER_HOST when it is unix://…, else /var/run/docker.sock (the bench's engine).
 import http from 'node:http';
+import { ENGINE_SOCKET as socketPath, engineCall } from './engine-api.mjs';
 
 const [image, label] = process.argv.slice(2);
 if (!image || !label) throw new Error('usage: node bench/node-floor.mjs IMAGE LABEL');
-const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 const BOUND_MS = 60_000;
 const bound = setTimeout(() => {
   console.error('node-floor: not healthy within 60 s');
   process.exit(1);
 }, BOUND_MS);
 
-/** One API call; resolves with the parsed JSON answer (or undefined for an empty one), rejects on status ≥ 400. */
-function call(method, path, body) {
-  return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
-    const req = http.request({ socketPath, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        if (res.statusCode >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text.trim()}`));
-        else resolve(text ? JSON.parse(text) : undefined);
-      });
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
+/** One API call's JSON answer (undefined for an empty one); a status of 400 or more rejects. */
+async function call(method, path, body) {
+  const { status, body: answer } = await engineCall(method, path, body);
+  const text = answer.toString('utf8');
+  if (status >= 400) throw new Error(`${method} ${path}: ${status} ${text.trim()}`);
+  return text ? JSON.parse(text) : undefined;
 }
 
 /** Resolves at the container's first health_status: healthy event (the stream is opened before the start). */

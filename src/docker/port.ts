@@ -186,7 +186,8 @@ export interface ProcessRow {
   exe?: string | null;
   /**
    * ps's state of the process (its main thread): `S` sleeping (an idle event loop waits in epoll), `R`
-   * running or runnable, `D` in a disk wait, … ; undefined when the engine's listing has no such column (Podman).
+   * running or runnable, `D` in a disk wait, … ; undefined when the engine's listing has no such column (a psgo
+   * without the `state` descriptor, a test's fake).
    */
   state?: string;
 }
