@@ -25,7 +25,7 @@ writeFileSync(
 try {
   execFileSync('docker', ['build', '-q', '-t', tag, dir], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DOCKER_BUILDKIT: '0' } });
   const size = execFileSync('docker', ['image', 'inspect', '-f', '{{.Size}}', tag], { encoding: 'utf8' }).trim();
-  const cli = path.join(root, 'dist/cli/main.js');
+  const cli = path.join(root, 'dist/cli/main.cjs');
   const time = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-v'] : [];
   const started = performance.now();
   // An empty layer-scan cache of the bench's own: the whole export is walked (the user's cache is left alone).

@@ -5,7 +5,7 @@
 # script runs the same locally (test/integration/action.test.ts) as in a workflow.
 #
 # The CLI: INPUT_CLI (a path to a main.js) when given; else the action's own checkout when it is built
-# (dist/cli/main.js); else `npx --yes node-image-audit@<the version of this checkout>`, so a workflow
+# (dist/cli/main.cjs); else `npx --yes node-image-audit@<the version of this checkout>`, so a workflow
 # using the action at a tag runs the package published from that tag.
 set -uo pipefail
 
@@ -24,8 +24,8 @@ json="$out/report.json"
 
 if [ -n "${INPUT_CLI:-}" ]; then
   cli=(node -- "$INPUT_CLI")
-elif [ -f "$action_path/dist/cli/main.js" ]; then
-  cli=(node -- "$action_path/dist/cli/main.js")
+elif [ -f "$action_path/dist/cli/main.cjs" ]; then
+  cli=(node -- "$action_path/dist/cli/main.cjs")
 else
   version=$(node -p "require(process.argv[1]).version" "$action_path/package.json")
   cli=(npx --yes "node-image-audit@$version")

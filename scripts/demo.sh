@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 node_image=$(bash scripts/setup.sh | tail -n 1)
 npm run build --silent >/dev/null
-exec node dist/cli/main.js fixtures/service --build-arg "NODE_IMAGE=$node_image" "$@"
+exec node dist/cli/main.cjs fixtures/service --build-arg "NODE_IMAGE=$node_image" "$@"

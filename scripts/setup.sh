@@ -9,6 +9,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >&2
 fi
-[ -f dist/cli/main.js ] || npm run build >&2
+[ -f dist/cli/main.cjs ] || npm run build >&2
 bash scripts/ensure-docker.sh >&2
 bash scripts/node-base-image.sh

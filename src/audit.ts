@@ -13,7 +13,7 @@ import { parseTarget } from './target/resolve.js';
 import type { AuditOptions, AuditReport, CheckId, TargetSpec } from './types.js';
 import { parseDuration, parseSize } from './units.js';
 import { systemClock } from './wait.js';
-import { cacheDir } from './facts/layer-scan-cache.js';
+import { cacheDir } from './cache-dir.js';
 
 export { summarise } from './pipeline.js';
 export type { AuditDependencies, ResolvedSettings } from './pipeline.js';

@@ -5,6 +5,10 @@
 // `#!/usr/bin/env -S node --` breaks BusyBox's env, which has no -S.
 // The price: Node reads `--env-file F` even after the script's name, before this file runs (see
 // ./node-env-file.ts for what it does and does not do with F).
-import { runCli } from './run.js';
+// What it runs: the whole CLI (./entry.ts), which the build bundles as dist/cli/cli.cjs, from V8's code
+// cache (./code-cache.ts says why and how). The build bundles this file too, as the bin dist/cli/main.cjs
+// (scripts/build.mjs says why CommonJS); tsc's dist/cli/main.js is the same as an ES module.
+import { fileURLToPath } from 'node:url';
+import { runWithCodeCache } from './code-cache.js';
 
-await runCli(process.argv);
+runWithCodeCache(fileURLToPath(new URL('./cli.cjs', import.meta.url)));

@@ -12,7 +12,6 @@
 // moves it (default `$XDG_CACHE_HOME/image-audit`, else `~/.cache/image-audit`).
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { TarReader, walkImageExport } from './layers.js';
 import { candidateOf, envFileFindings, findingsIn, gitConfigFindings, MAX_SCANNED_FILE_BYTES, npmrcFindings, privateKeyFindings } from './secrets-scan.js';
@@ -41,14 +40,6 @@ export const scannerKey: string = createHash('sha256')
 
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-
-/** Where the cache lives, or undefined when it is turned off. */
-export function cacheDir(env: NodeJS.ProcessEnv): string | undefined {
-  if (/^(off|0|false|no)$/i.test(env.IMAGE_AUDIT_CACHE ?? '')) return undefined;
-  if (env.IMAGE_AUDIT_CACHE_DIR) return path.resolve(env.IMAGE_AUDIT_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), '.cache');
-  return path.join(base, 'image-audit');
-}
 
 /** The key of an image's history as a list of created_by lines (the export's config and the history API must agree). */
 export function historyKey(createdBy: Array<string | undefined>): string {

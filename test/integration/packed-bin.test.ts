@@ -4,7 +4,7 @@
 // XML 1.0 forbids or that must not reach a reader raw writes SARIF (with hints), JUnit and HTML. Every
 // SARIF is validated against the 2.1.0 schema, every JUnit by an XML parser, every HTML in Chromium.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -61,9 +61,32 @@ describe('the installed package', () => {
   it('is not the working tree: its bins link into the installed package, whose bin file starts #!/usr/bin/env node', () => {
     const target = realpathSync(BIN);
     expect(target.startsWith(ROOT + path.sep)).toBe(false);
-    expect(target).toMatch(/lib\/node_modules\/node-image-audit\/dist\/cli\/main\.js$/);
+    expect(target).toMatch(/lib\/node_modules\/node-image-audit\/dist\/cli\/main\.cjs$/);
     expect(realpathSync(path.join(path.dirname(BIN), 'image-audit'))).toBe(target);
     expect(readFileSync(target, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+  it('keeps its compiled code in the cache folder, and a second start takes it as it is', async () => {
+    const cache = mkdtempSync(path.join(tmpdir(), 'image-audit-code-cache-'));
+    try {
+      const env = { ...process.env, IMAGE_AUDIT_CACHE_DIR: cache };
+      await execFileP(BIN, ['--version'], { env, timeout: 60_000 });
+      const v8 = path.join(cache, 'v8');
+      const [file, ...more] = readdirSync(v8);
+      expect(more).toEqual([]);
+      expect(file).toMatch(/^cli-[0-9a-f]{32}\.bin$/);
+      const first = statSync(path.join(v8, file!));
+      expect(first.size).toBeGreaterThan(100_000);
+      // A cache V8 rejected would be written again: the same file, untouched, is one it took.
+      const { stdout } = await execFileP(BIN, ['--version'], { env, timeout: 60_000 });
+      expect(stdout.trim()).toBe(pkg.version);
+      expect(readdirSync(v8)).toEqual([file]);
+      expect(statSync(path.join(v8, file!)).mtimeMs).toBe(first.mtimeMs);
+      // Turned off, nothing more is read or written.
+      await execFileP(BIN, ['--version'], { env: { ...env, IMAGE_AUDIT_CACHE: 'off', IMAGE_AUDIT_CACHE_DIR: path.join(cache, 'off') }, timeout: 60_000 });
+      expect(readdirSync(cache).sort()).toEqual(['v8']);
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
   it('answers --version under both bin names', async () => {
     for (const bin of [BIN, path.join(path.dirname(BIN), 'image-audit')]) {

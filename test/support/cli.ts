@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { inject } from 'vitest';
 
-/** <prefix>/bin/node-image-audit, a symlink to the installed package's dist/cli/main.js. */
+/** <prefix>/bin/node-image-audit, a symlink to the installed package's dist/cli/main.cjs. */
 export const BIN = inject('packedBin');
 
 export interface CliRun {

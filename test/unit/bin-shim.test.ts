@@ -36,7 +36,7 @@ describe('the bin and the shims npm writes for it', () => {
   it('every bin of package.json is the bundle, whose first line is a plain node shebang', () => {
     expect(Object.keys(pkg.bin).sort()).toEqual(['image-audit', 'node-image-audit']);
     for (const file of Object.values(pkg.bin)) {
-      expect(file).toBe('dist/cli/main.js');
+      expect(file).toBe('dist/cli/main.cjs');
       expect(readFileSync(path.join(packageDir, file), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
     }
     expect(readFileSync(path.join(ROOT, 'src/cli/main.ts'), 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
@@ -50,8 +50,8 @@ describe('the bin and the shims npm writes for it', () => {
       expect(shim).not.toMatch(/\/bin\/sh(?!\n)|\bsh\.exe/);
     }
     expect(cmd).toContain('SET "_prog=node"');
-    expect(cmd).toMatch(/"%_prog%"\s+"%dp0%\\\.\.\\node-image-audit\\dist\\cli\\main\.js" %\*/);
-    expect(ps1).toMatch(/& "node\$exe"\s+"\$basedir\/\.\.\/node-image-audit\/dist\/cli\/main\.js" \$args/);
+    expect(cmd).toMatch(/"%_prog%"\s+"%dp0%\\\.\.\\node-image-audit\\dist\\cli\\main\.cjs" %\*/);
+    expect(ps1).toMatch(/& "node\$exe"\s+"\$basedir\/\.\.\/node-image-audit\/dist\/cli\/main\.cjs" \$args/);
   });
 
   it('the POSIX shim npm writes for Cygwin/MSYS runs the bundle with node here too', async () => {

@@ -7,7 +7,8 @@ import type { ObserveContext } from '../../src/checks/check.js';
 import { secrets, type SecretsObservation } from '../../src/checks/secrets.js';
 import type { DockerPort } from '../../src/docker/port.js';
 import type { ImageBasics } from '../../src/facts/image-facts.js';
-import { cacheDir, historyKey, LayerScanCache, scannerKey } from '../../src/facts/layer-scan-cache.js';
+import { cacheDir } from '../../src/cache-dir.js';
+import { historyKey, LayerScanCache, scannerKey } from '../../src/facts/layer-scan-cache.js';
 import { tarOf } from '../support/tar.js';
 
 const digest = (c: string) => `sha256:${c.repeat(64)}`;
