@@ -97,7 +97,10 @@ const commonJs = {
   platform: 'node',
   target: 'node20',
   format: 'cjs',
-  // Not minified: stack traces stay readable.
+  // Whitespace and comments left out: every start reads and decodes the whole text (~20 ms for 1.4 MB
+  // on 2 cores), and this makes it 0.4 MB less. Names are kept, so a stack trace still names its
+  // functions, and the source map places them (node --enable-source-maps).
+  minifyWhitespace: true,
   sourcemap: true,
   legalComments: 'none',
   logLevel: 'warning',
@@ -120,15 +123,25 @@ const result = await esbuild.build({
   // ajv, yaml and tinyglobby are loaded with createRequire on first use by our own code: esbuild
   // does not follow those calls, they stay in node_modules.
   plugins: [lazyPlugin],
+  // The Dockerfile parser (0.23 MB with its language-server types) is required from node_modules by
+  // the module that parses, which only a context's audit loads (a dynamic import): an image's audit
+  // never reads it.
+  external: ['dockerfile-ast'],
 });
 if (bin.errors.length || result.errors.length) process.exit(1);
 const bundled = readFileSync(path.join(out, 'cli/main.cjs'), 'utf8');
 if (!bundled.startsWith(`${HASHBANG}\n`)) throw new Error(`the bin lost its first line, ${HASHBANG}`);
 chmodSync(path.join(out, 'cli/main.cjs'), 0o755);
-const cli = readFileSync(path.join(out, 'cli/cli.cjs'), 'utf8');
+const cliBytes = readFileSync(path.join(out, 'cli/cli.cjs'));
+// The loader reads it as latin1 (one byte per character, where UTF-8 would make V8 hold two for the
+// whole text): exact only for ASCII. esbuild escapes non-ASCII in strings and names, and the comments
+// are left out, but a String.raw template (a script run in the container) keeps its bytes.
+const nonAscii = cliBytes.findIndex((byte) => byte > 0x7f);
+if (nonAscii >= 0) throw new Error(`dist/cli/cli.cjs is not ASCII at byte ${nonAscii}: …${cliBytes.subarray(Math.max(0, nonAscii - 60), nonAscii + 20).toString('utf8')}… (a String.raw template's text?)`);
+const cli = cliBytes.toString('latin1');
 // The loader compiles it as a script (vm.Script), which has no import(): esbuild turns the sources'
 // dynamic imports into requires; one left would fail only when reached.
-if (/\bimport\(/.test(cli.replace(/\/\/.*$|\/\*[\s\S]*?\*\//gm, ''))) throw new Error('dist/cli/cli.cjs has an import() call: the code-cache loader cannot run it');
+if (/\bimport\(/.test(cli)) throw new Error('dist/cli/cli.cjs has an import() call: the code-cache loader cannot run it');
 
 // dockerode reads its .proto files from __dirname/proto: dist/cli/proto, next to the bundle.
 const protoDir = path.join(path.dirname(requireHere.resolve('dockerode/package.json')), 'lib/proto');

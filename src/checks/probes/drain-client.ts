@@ -48,7 +48,7 @@ function request(name, agent) {
       res.on('error', (err) => done({ e: 'dropped', code: err.code || err.message }));
     });
     // A reset of a request written on a reused keep-alive socket, before any response byte, is the
-    // keep-alive race every client must retry (RFC 9112 §9.3.1; Node's req.reusedSocket): not a drop.
+    // keep-alive race every client must retry (RFC 9112 section 9.3.1; Node's req.reusedSocket): not a drop.
     req.on('error', (err) => done(Object.assign({ e: err.code === 'ECONNREFUSED' || !written ? 'refused' : req.reusedSocket && !req.res && err.code === 'ECONNRESET' ? 'retryable' : 'dropped', code: err.code || err.message }, req.res ? {} : { noResponse: true })));
     req.end();
   });
