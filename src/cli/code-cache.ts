@@ -1,8 +1,8 @@
 // Runs the CLI's CommonJS bundle with V8's code cache, so that a second start does not compile the
 // bundle again (Node 20 has no compile cache of its own; Node 22's module.enableCompileCache is the same
-// idea). Measured on the bench machine: the audit's first Engine API call ~20 ms sooner (docs/bench.md).
+// idea). Measured on the bench machine: `--version` 226–230 → 194–197 ms (docs/bench.md).
 //
-// The cache is one file per bundle, named by the sha256 of the bundle's text, Node's version and the
+// The cache is one file per bundle, named by the sha256 of the bundle's bytes, Node's version and the
 // architecture: V8 itself only checks the source's length, so a file named by anything less could hand a
 // changed bundle the code of another. It is a cache of code, so it is used only when this user owns it
 // and nobody else can write it or its folder; anything else (missing, rejected by V8, unreadable,

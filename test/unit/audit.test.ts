@@ -68,6 +68,45 @@ describe('audit() with a fake port', () => {
     expect(docker.signals).toEqual([]);
   });
 
+  it('sweeps abandoned containers and asks the daemon\'s nature only once the app\'s start call returned, not beside the creates', async () => {
+    const docker = fakeDocker(compliant);
+    const calls: string[] = [];
+    const recording = new Proxy(docker, {
+      get(target, key) {
+        const value = Reflect.get(target, key) as unknown;
+        if (typeof value !== 'function' || !['createContainer', 'startContainer', 'info', 'listLabelledContainers'].includes(String(key))) return value;
+        return async (...args: unknown[]) => {
+          calls.push(`${String(key)} called`);
+          try {
+            return await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } finally {
+            calls.push(`${String(key)} returned`);
+          }
+        };
+      },
+    });
+    const report = await audit('team/api:1.0.0', { only: LIFECYCLE_CHECKS }, { docker: recording });
+    expect(report.summary).toMatchObject({ pass: 4 });
+    const started = calls.indexOf('startContainer returned');
+    expect(started).toBeGreaterThan(calls.lastIndexOf('createContainer returned'));
+    expect(calls.indexOf('info called')).toBeGreaterThan(started);
+    expect(calls.indexOf('listLabelledContainers called')).toBeGreaterThan(started);
+    expect(calls.filter((c) => c === 'info called')).toHaveLength(1);
+    // The sweep at the start and the one at the end.
+    expect(calls.filter((c) => c === 'listLabelledContainers called')).toHaveLength(2);
+  });
+
+  it('an audit that ends before any container starts still sweeps abandoned containers', async () => {
+    const docker = fakeDocker({ images: {} });
+    let swept = 0;
+    const counting = new Proxy(docker, {
+      get: (target, key) => (key === 'listLabelledContainers' ? (...args: Parameters<typeof docker.listLabelledContainers>) => (swept++, target.listLabelledContainers(...args)) : Reflect.get(target, key)),
+    });
+    await expect(audit('team/api:9.9.9', { only: LIFECYCLE_CHECKS }, { docker: counting })).rejects.toThrow('Image not found in the daemon');
+    for (let waited = 0; swept === 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(swept).toBe(1);
+  });
+
   it('fails with the daemon\'s own error when the image is not there, creating nothing', async () => {
     const docker = fakeDocker({ images: {} });
     await expect(audit('team/api:9.9.9', { only: LIFECYCLE_CHECKS }, { docker })).rejects.toThrow('Image not found in the daemon: team/api:9.9.9');
