@@ -107,13 +107,7 @@ const commonJs = {
   metafile: true,
   // The sources are ES modules: import.meta.url is the bundle's own URL.
   define: { 'import.meta.url': '__importMetaUrl' },
-  banner: {
-    js: [
-      "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;",
-      // The lazy stand-ins' require (see lazyPlugin).
-      'const __bundleRequire = require;',
-    ].join('\n'),
-  },
+  banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
 };
 const bin = await esbuild.build({ ...commonJs, entryPoints: [entry], outfile: path.join(out, 'cli/main.cjs') });
 const result = await esbuild.build({
@@ -123,6 +117,8 @@ const result = await esbuild.build({
   // ajv, yaml and tinyglobby are loaded with createRequire on first use by our own code: esbuild
   // does not follow those calls, they stay in node_modules.
   plugins: [lazyPlugin],
+  // The lazy stand-ins' require (see lazyPlugin); the bin has none.
+  banner: { js: `${commonJs.banner.js}\nconst __bundleRequire = require;` },
   // The Dockerfile parser (0.23 MB with its language-server types) is required from node_modules by
   // the module that parses, which only a context's audit loads (a dynamic import): an image's audit
   // never reads it.
