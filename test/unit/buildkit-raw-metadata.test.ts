@@ -10,7 +10,7 @@ import grpc from '@grpc/grpc-js';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import { afterEach, expect, it } from 'vitest';
 import { messageTypes, methodDefinition, type Packet } from '../../src/docker/buildkit/messages.js';
-import { GRPC_HTTP2_SERVERS_FIELD, http2ServersOf, metadataValues, withRawMetadata } from '../../src/docker/buildkit/raw-metadata.js';
+import { GRPC_HTTP2_SERVERS_FIELD, http2ServersOf, metadataValues, queryUnescape, withRawMetadata } from '../../src/docker/buildkit/raw-metadata.js';
 
 const GRPC_VERSION = (JSON.parse(readFileSync(path.resolve(__dirname, '../../node_modules/@grpc/grpc-js/package.json'), 'utf8')) as { version: string }).version;
 const GONE = `@grpc/grpc-js ${GRPC_VERSION} no longer keeps a connection injector's HTTP/2 server in the private field Server.${GRPC_HTTP2_SERVERS_FIELD} (read by src/docker/buildkit/raw-metadata.ts): find where this version keeps it, or pin the previous version, or a .dockerignore with one non-ASCII line loses every exclude pattern`;
@@ -30,7 +30,8 @@ it(`finds the HTTP/2 server of a connection injector in grpc-js's private Server
   expect(found[0].listeners('stream').length, GONE).toBeGreaterThan(1);
 });
 
-it('keeps each header line of a call as sent, non-ASCII bytes and ", " included', async () => {
+/** The exclude patterns the session reads from a DiffCopy call made with these extra headers. */
+async function excludePatternsOf(headers: Record<string, string | string[]>): Promise<string[]> {
   const server = new grpc.Server();
   cleanup.push(() => server.forceShutdown());
   const types = messageTypes();
@@ -51,17 +52,53 @@ it('keeps each header line of a call as sent, non-ASCII bytes and ", " included'
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const client = http2.connect(`http://127.0.0.1:${(listener.address() as net.AddressInfo).port}`);
   cleanup.push(() => client.destroy());
-  // As the daemon sends them: one line per pattern, UTF-8 bytes (Node's client writes a string's latin1 bytes).
-  const lines = ['données.txt', 'a, b.txt', 'secret.env'];
   const request = client.request({
     ':method': 'POST',
     ':path': '/moby.filesync.v1.FileSync/DiffCopy',
     'content-type': 'application/grpc',
     te: 'trailers',
-    'exclude-patterns': lines.map((line) => Buffer.from(line, 'utf8').toString('latin1')),
+    ...headers,
   });
   request.on('error', () => undefined);
   request.resume();
   request.end();
-  expect(await seen, GONE).toEqual(lines);
+  return seen;
+}
+
+const lines = ['données.txt', 'a, b.txt', 'secret.env'];
+
+it('keeps each header line of a call as sent, non-ASCII bytes and ", " included', async () => {
+  // As dockerd 20.10 sends them: one line per pattern, UTF-8 bytes (Node's client writes a string's latin1 bytes).
+  expect(await excludePatternsOf({ 'exclude-patterns': lines.map((line) => Buffer.from(line, 'utf8').toString('latin1')) }), GONE).toEqual(lines);
+});
+
+it('unescapes the lines of a key that newer daemons mark as encoded (BuildKit encodeOpts: Docker 23 and later)', async () => {
+  // Go's url.QueryEscape of each line, and "<key>-encoded: 1", as BuildKit sends a key with a non-ASCII line.
+  const escaped = ['donn%C3%A9es.txt', 'a%2C+b.txt', 'secret.env'];
+  expect(await excludePatternsOf({ 'exclude-patterns': escaped, 'exclude-patterns-encoded': '1' })).toEqual(lines);
+  // Without the mark a line is taken as it is, even one that looks escaped (an older daemon's "%41" is a name).
+  expect(await excludePatternsOf({ 'exclude-patterns': ['%41', 'a+b'] })).toEqual(['%41', 'a+b']);
+});
+
+// Go's url.QueryUnescape cases (golang/go src/net/url/url_test.go, unescapeTests), and one of its
+// escapeTests read back: the output, or undefined where Go returns an EscapeError.
+const GO_UNESCAPE: Array<[string, string | undefined]> = [
+  ['', ''],
+  ['abc', 'abc'],
+  ['1%41', '1A'],
+  ['1%41%42%43', '1ABC'],
+  ['%4a', 'J'],
+  ['%6F', 'o'],
+  ['%', undefined],
+  ['%a', undefined],
+  ['%1', undefined],
+  ['123%45%6', undefined],
+  ['%zzzzz', undefined],
+  ['a+b', 'a b'],
+  ['a%20b', 'a b'],
+  ['+%3F%26%3D%23%2B%25%21%3C%3E%23%22%7B%7D%7C%5C%5E%5B%5D%60%E2%98%BA%09%3A%2F%40%24%27%28%29%2A%2C%3B', ' ?&=#+%!<>#"{}|\\^[]`☺\t:/@$\'()*,;'],
+];
+
+it.each(GO_UNESCAPE)('unescapes %j as Go\'s url.QueryUnescape does', (escaped, plain) => {
+  expect(queryUnescape(escaped)).toBe(plain);
 });

@@ -47,9 +47,36 @@ function keepRawMetadata(_stream: unknown, headers: Record<string, unknown>, _fl
   headers[RAW_MARK] = '1';
 }
 
-/** The lines of one header key, as the daemon sent them (UTF-8). */
+/**
+ * The lines of one header key, as the daemon meant them (UTF-8). Newer daemons (BuildKit's
+ * encodeOpts, Docker 23 and later) escape every line of a key that has a non-ASCII one (Go's
+ * url.QueryEscape) and say so in "<key>-encoded"; dockerd 20.10 sends the bytes as they are.
+ */
 export function metadataValues(metadata: Metadata, key: string): string[] {
-  if (metadata.get(RAW_MARK).length) return metadata.get(rawKey(key)).map((value) => Buffer.from(value as Buffer).toString('utf8'));
-  // Without the raw lines: split what Node joined (a value holding ", " is then misread).
-  return metadata.get(key).flatMap((value) => String(value).split(', '));
+  const lines = metadata.get(RAW_MARK).length
+    ? metadata.get(rawKey(key)).map((value) => Buffer.from(value as Buffer).toString('utf8'))
+    : // Without the raw lines: split what Node joined (a value holding ", " is then misread).
+      metadata.get(key).flatMap((value) => String(value).split(', '));
+  const encoded = metadata.get(`${key}-encoded`)[0];
+  // BuildKit's decodeOpts: the flag is read by strconv.ParseBool, and a line that does not unescape becomes "".
+  return encoded !== undefined && GO_TRUE.has(String(encoded)) ? lines.map((line) => queryUnescape(line) ?? '') : lines;
+}
+
+/** What Go's strconv.ParseBool reads as true. */
+const GO_TRUE = new Set(['1', 't', 'T', 'true', 'TRUE', 'True']);
+
+/** Go's url.QueryUnescape: "+" is a space, %XX one byte, the bytes read as UTF-8; undefined for a bad escape. */
+export function queryUnescape(text: string): string | undefined {
+  const bytes = Buffer.from(text, 'utf8');
+  const out: number[] = [];
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i];
+    if (byte === 0x25) {
+      const hex = bytes.subarray(i + 1, i + 3).toString('latin1');
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) return undefined;
+      out.push(parseInt(hex, 16));
+      i += 2;
+    } else out.push(byte === 0x2b ? 0x20 : byte);
+  }
+  return Buffer.from(out).toString('utf8');
 }
