@@ -20,7 +20,7 @@ import { engineCall } from './engine-api.mjs';
 
 const { args, option } = benchArgs();
 const runs = Number(option('--runs') ?? 3);
-const bin = path.resolve(option('--bin') ?? path.join(root, 'dist/cli/main.js'));
+const bin = path.resolve(option('--bin') ?? path.join(root, 'dist/cli/main.cjs'));
 const image = args[0];
 if (!image) throw new Error('usage: node bench/daemon-cpu.mjs IMAGE [--runs N] [--bin PATH]');
 const LABEL = 'image-audit-bench';

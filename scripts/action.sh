@@ -4,7 +4,7 @@
 # verdict, exit code and report paths to $GITHUB_OUTPUT. Inputs come as INPUT_* variables, so the
 # script runs the same locally (test/integration/action.test.ts) as in a workflow.
 #
-# The CLI: INPUT_CLI (a path to a main.js) when given; else the action's own checkout when it is built
+# The CLI: INPUT_CLI (a path to the bin, dist/cli/main.cjs) when given; else the action's own checkout when it is built
 # (dist/cli/main.cjs); else `npx --yes node-image-audit@<the version of this checkout>`, so a workflow
 # using the action at a tag runs the package published from that tag.
 set -uo pipefail

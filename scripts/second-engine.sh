@@ -9,7 +9,9 @@
 #
 # SECOND_ENGINE_DIR (default /tmp/ia-engine2; short: the socket path must stay under 108 bytes),
 # SECOND_ENGINE_BRIDGE (default iabr2), SECOND_ENGINE_SUBNET (default 10.250.0.1/24),
-# NODE_IMAGE (the base image to copy from the first engine, default image-audit/node-base:20-bookworm).
+# NODE_IMAGE (the base image to copy from the first engine, default image-audit/node-base:20-bookworm),
+# SECOND_ENGINE_DOCKERD (the dockerd to run, default the one on PATH; its folder goes first on PATH, so
+# its own helpers such as docker-proxy are found: bench/newer-engine.sh runs a newer one this way).
 set -euo pipefail
 
 DIR=${SECOND_ENGINE_DIR:-/tmp/ia-engine2}
@@ -19,6 +21,7 @@ IMAGE=${NODE_IMAGE:-image-audit/node-base:20-bookworm}
 SOCK="$DIR/docker.sock"
 PIDFILE="$DIR/docker.pid"
 START_BOUND_S=${SECOND_ENGINE_START_BOUND_S:-60}
+DOCKERD=${SECOND_ENGINE_DOCKERD:-dockerd}
 # Its containers' cgroups live under a parent of their own: after a SIGKILL of this dockerd (a test
 # does that), their processes are found there and ended, whatever the other engine runs.
 CGROUP="ia-$(basename "$DIR")"
@@ -72,7 +75,9 @@ start() {
     ip link set "$BRIDGE" up
   fi
   # setsid: its own session, so a Ctrl-C of the test run does not reach it before the teardown does.
-  setsid dockerd \
+  local bindir
+  bindir=$(dirname "$(command -v "$DOCKERD")")
+  PATH="$bindir:$PATH" setsid "$DOCKERD" \
     --host "unix://$SOCK" \
     --data-root "$DIR/data" \
     --exec-root "$DIR/exec" \
