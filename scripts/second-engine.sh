@@ -11,7 +11,7 @@
 # SECOND_ENGINE_BRIDGE (default iabr2), SECOND_ENGINE_SUBNET (default 10.250.0.1/24),
 # NODE_IMAGE (the base image to copy from the first engine, default image-audit/node-base:20-bookworm),
 # SECOND_ENGINE_DOCKERD (the dockerd to run, default the one on PATH; its folder goes first on PATH, so
-# its own helpers such as docker-proxy are found: bench/newer-engine.sh runs a newer one this way).
+# its own helpers such as docker-proxy are found: scripts/newer-engine.sh runs a newer one this way).
 set -euo pipefail
 
 DIR=${SECOND_ENGINE_DIR:-/tmp/ia-engine2}

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# A newer Docker engine beside the machine's dockerd 20.10, for the bench only: Debian 13 (trixie)'s
+# A newer Docker engine beside the machine's dockerd 20.10, for the tests (scripts/test.sh runs the
+# engine-sensitive integration files on it too) and the bench: Debian 13 (trixie)'s
 # docker.io package (dockerd 26.1), fetched by apt from the archive's signed index into a folder of its
 # own and unpacked there. Nothing is installed and the machine's apt state is not touched. The engine
 # is scripts/second-engine.sh run with that dockerd: its own socket, folders, bridge, containerd, and
 # the Node base image loaded into it.
 #
-#   bench/newer-engine.sh start   # its URL on the last line:
-#                                 #   DOCKER_HOST=$(bash bench/newer-engine.sh start | tail -n 1) npm run bench
-#   bench/newer-engine.sh stop    # stops it and removes its folder (the package stays for the next start)
+#   scripts/newer-engine.sh start   # its URL on the last line:
+#                                   #   DOCKER_HOST=$(bash scripts/newer-engine.sh start | tail -n 1) npm run bench
+#   scripts/newer-engine.sh stop    # stops it and removes its folder (the package stays for the next start)
 #
 # Why: dockerd 20.10 runs each archive read (GET /containers/{id}/archive) as a re-exec of its own binary
 # (docker-tar, ~0.17 s of CPU); Docker 23 and later do it in a goroutine. docs/bench.md shows the rows
@@ -18,7 +19,7 @@ cd "$(dirname "$0")/.."
 DIR=${NEWER_ENGINE_DIR:-/tmp/ia-docker26}
 SUITE=${NEWER_ENGINE_SUITE:-trixie}
 PKG="$DIR/pkg"
-export SECOND_ENGINE_DIR="$DIR/engine" SECOND_ENGINE_BRIDGE=iabr26 SECOND_ENGINE_SUBNET=10.251.0.1/24
+export SECOND_ENGINE_DIR="$DIR/engine" SECOND_ENGINE_BRIDGE=iabr26 SECOND_ENGINE_SUBNET=10.253.0.1/24
 export SECOND_ENGINE_DOCKERD="$PKG/usr/sbin/dockerd"
 
 say() { echo "newer-engine: $*" >&2; }
