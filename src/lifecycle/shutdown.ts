@@ -48,7 +48,7 @@ export type ShutdownResult =
   /** The app was not running when the signal was sent (409): it exited before, on its own. */
   | { kind: 'not-running' };
 
-export async function measureShutdown(opts: {
+interface ShutdownOptions {
   docker: DockerPort;
   containerId: string;
   stopSignal: string;
@@ -57,8 +57,17 @@ export async function measureShutdown(opts: {
   clock: Clock;
   signal: AbortSignal;
   record: (event: string, detail?: string) => void;
-}): Promise<ShutdownResult> {
-  const { docker, containerId, watch, clock } = opts;
+}
+
+/** What our clock saw: whether the exit came within the budget, and when (undefined: not at all). */
+interface HeardExit {
+  inBudget: boolean;
+  heardAfterMs?: number;
+}
+
+type WatchEvent = Awaited<ReturnType<ContainerWatch['waitFor']>>;
+
+export async function measureShutdown(opts: ShutdownOptions): Promise<ShutdownResult> {
   const shutdown: ShutdownObservation = {
     signal: opts.stopSignal,
     budgetMs: opts.budgetMs,
@@ -68,107 +77,127 @@ export async function measureShutdown(opts: {
     exitedAfterMs: unobserved('no exit was seen'),
   };
   const waiting = new AbortController();
-  const stopWaiting = AbortSignal.any([opts.signal, waiting.signal]);
-  const exited = docker.waitForExit(containerId, { signal: stopWaiting });
+  const exited = opts.docker.waitForExit(opts.containerId, { signal: AbortSignal.any([opts.signal, waiting.signal]) });
   exited.catch(() => undefined);
-  const killsBefore = watch.kills.length;
-  const diesBefore = watch.died ? 1 : 0;
-  const sentAt = clock.now();
-  const sentAtEpoch = Date.now();
-  const sent = await docker.signal(containerId, opts.stopSignal);
-  shutdown.signalSentAtMs = sentAtEpoch;
-  shutdown.signalAnsweredAtMs = Date.now();
-  if (sent === 'not-running') {
+  // The events before ours are not ours: the kill event and the die event looked for come after these.
+  const killsBefore = opts.watch.kills.length;
+  const diedBefore = Boolean(opts.watch.died);
+  const sentAt = opts.clock.now();
+  if ((await sendStopSignal(opts, shutdown)) === 'not-running') {
     waiting.abort();
-    opts.record('signal-refused', `${opts.stopSignal}: the container was no longer running`);
     return { kind: 'not-running' };
   }
-  opts.record('signal', opts.stopSignal);
-  const ourKill = async () => {
-    const kill = await watch.waitFor((e) => e.action === 'kill' && watch.kills.indexOf(e) >= killsBefore, EVENT_GRACE_MS, opts.signal);
-    if (kill && shutdown.signalTimeMs === undefined) shutdown.signalTimeMs = kill.timeMs;
-    return kill;
-  };
-  const theDie = () => (diesBefore ? Promise.resolve(undefined) : watch.waitFor((e) => e.action === 'die', EVENT_GRACE_MS, opts.signal));
-  let heardAfterMs: number | undefined;
-  let inBudget = false;
-  let kill: Awaited<ReturnType<typeof ourKill>>;
-  let die: Awaited<ReturnType<typeof theDie>>;
+  let heard: HeardExit;
+  let kill: WatchEvent;
+  let die: WatchEvent;
   try {
-    const exit = await withinMs(exited, Math.max(0, opts.budgetMs - (clock.now() - sentAt)), opts.signal);
-    if (exit) {
-      inBudget = true;
-      shutdown.exitCode = observed(exit.value);
-      heardAfterMs = Math.round(clock.now() - sentAt);
-    } else {
-      opts.record('budget-passed', `no exit ${opts.budgetMs} ms after ${opts.stopSignal}; sending SIGKILL`);
-      shutdown.sigkill = await docker.signal(containerId, 'SIGKILL');
-      const afterKill = await withinMs(exited, KILL_WAIT_MS, opts.signal);
-      heardAfterMs = afterKill ? Math.round(clock.now() - sentAt) : undefined;
-      if (afterKill) shutdown.exitCode = observed(afterKill.value);
-      else shutdown.exitCode = unobserved(`no exit ${formatMs(KILL_WAIT_MS)} after SIGKILL`);
-    }
+    heard = await awaitExit(opts, shutdown, exited, sentAt);
     // The daemon's kill and die events, when they arrive promptly. The first kill event after ours
     // began is the stop signal's, not the SIGKILL's.
-    kill = await ourKill();
-    die = await theDie();
+    kill = await opts.watch.waitFor((e) => e.action === 'kill' && opts.watch.kills.indexOf(e) >= killsBefore, EVENT_GRACE_MS, opts.signal);
+    if (kill) shutdown.signalTimeMs = kill.timeMs;
+    die = diedBefore ? undefined : await opts.watch.waitFor((e) => e.action === 'die', EVENT_GRACE_MS, opts.signal);
   } finally {
     waiting.abort();
   }
-  const final = await docker.inspectContainer(containerId, { signal: opts.signal });
+  const daemonMs = await readDaemonTiming(opts, shutdown, kill, die);
+  if (heard.inBudget) timeExitInBudget(opts, shutdown, heard, daemonMs);
+  else judgeExitPastBudget(opts, shutdown, heard, daemonMs);
+  return { kind: 'observed', shutdown };
+}
+
+/** Sends the stop signal, noting on our clock when it went and when the daemon answered. */
+async function sendStopSignal(opts: ShutdownOptions, shutdown: ShutdownObservation): Promise<'sent' | 'not-running'> {
+  shutdown.signalSentAtMs = Date.now();
+  const sent = await opts.docker.signal(opts.containerId, opts.stopSignal);
+  shutdown.signalAnsweredAtMs = Date.now();
+  opts.record(sent === 'not-running' ? 'signal-refused' : 'signal', sent === 'not-running' ? `${opts.stopSignal}: the container was no longer running` : opts.stopSignal);
+  return sent;
+}
+
+/** Waits for the exit until the budget; past it, sends SIGKILL and waits a bounded while more. */
+async function awaitExit(opts: ShutdownOptions, shutdown: ShutdownObservation, exited: Promise<number>, sentAt: number): Promise<HeardExit> {
+  const exit = await withinMs(exited, Math.max(0, opts.budgetMs - (opts.clock.now() - sentAt)), opts.signal);
+  if (exit) {
+    shutdown.exitCode = observed(exit.value);
+    return { inBudget: true, heardAfterMs: Math.round(opts.clock.now() - sentAt) };
+  }
+  opts.record('budget-passed', `no exit ${opts.budgetMs} ms after ${opts.stopSignal}; sending SIGKILL`);
+  shutdown.sigkill = await opts.docker.signal(opts.containerId, 'SIGKILL');
+  const afterKill = await withinMs(exited, KILL_WAIT_MS, opts.signal);
+  if (!afterKill) {
+    shutdown.exitCode = unobserved(`no exit ${formatMs(KILL_WAIT_MS)} after SIGKILL`);
+    return { inBudget: false };
+  }
+  shutdown.exitCode = observed(afterKill.value);
+  return { inBudget: false, heardAfterMs: Math.round(opts.clock.now() - sentAt) };
+}
+
+/**
+ * The container's final state (OOM kill, FinishedAt) and the daemon's own time from the kill event to
+ * the die event: undefined when either event did not come, or came out of order.
+ */
+async function readDaemonTiming(opts: ShutdownOptions, shutdown: ShutdownObservation, kill: WatchEvent, die: WatchEvent): Promise<number | undefined> {
+  const final = await opts.docker.inspectContainer(opts.containerId, { signal: opts.signal });
   shutdown.oomKilled = final.oomKilled;
-  const daemonMs = kill && die && die.timeMs >= kill.timeMs ? Math.round(die.timeMs - kill.timeMs) : undefined;
   const finished = Date.parse(final.finishedAt);
   if (kill && Number.isFinite(finished) && finished >= kill.timeMs - DAEMON_CLOCKS_AGREE_MS) shutdown.finishedAfterMs = Math.max(0, Math.round(finished - kill.timeMs));
+  return kill && die && die.timeMs >= kill.timeMs ? Math.round(die.timeMs - kill.timeMs) : undefined;
+}
 
-  if (inBudget) {
-    if (daemonMs !== undefined) {
-      shutdown.exitedAfterMs = observed(daemonMs);
-      shutdown.timedBy = 'daemon-events';
-    } else {
-      shutdown.exitedAfterMs = observed(heardAfterMs!);
-      shutdown.timedBy = 'local-clock';
-    }
-    opts.record('exited', `code ${shutdown.exitCode.ok ? shutdown.exitCode.value : '?'} after ${shutdown.exitedAfterMs.ok ? shutdown.exitedAfterMs.value : '?'} ms`);
-    return { kind: 'observed', shutdown };
+/** An exit within the budget: timed by the daemon's events when it gave both, else by our clock. */
+function timeExitInBudget(opts: ShutdownOptions, shutdown: ShutdownObservation, heard: HeardExit, daemonMs: number | undefined): void {
+  if (daemonMs !== undefined) {
+    shutdown.exitedAfterMs = observed(daemonMs);
+    shutdown.timedBy = 'daemon-events';
+  } else {
+    shutdown.exitedAfterMs = observed(heard.heardAfterMs!);
+    shutdown.timedBy = 'local-clock';
   }
+  opts.record('exited', `code ${shutdown.exitCode.ok ? shutdown.exitCode.value : '?'} after ${shutdown.exitedAfterMs.ok ? shutdown.exitedAfterMs.value : '?'} ms`);
+}
 
-  // The budget passed on our clock and SIGKILL went out: the exit code says whether it killed the app.
-  // The daemon's kill event for the stop signal is stamped when it delivers it, which a loaded daemon does
-  // later than we asked: an exit by our SIGKILL then measures a little under the budget on the daemon's
-  // clock. Only an exit well inside the budget (or the kernel's OOM kill) was not ours.
+/**
+ * The budget passed on our clock and SIGKILL went out: the exit code says whether it killed the app.
+ * The daemon's kill event for the stop signal is stamped when it delivers it, which a loaded daemon does
+ * later than we asked: an exit by our SIGKILL then measures a little under the budget on the daemon's
+ * clock. Only an exit well inside the budget (or the kernel's OOM kill) was not ours.
+ */
+function judgeExitPastBudget(opts: ShutdownOptions, shutdown: ShutdownObservation, heard: HeardExit, daemonMs: number | undefined): void {
   const code = shutdown.exitCode;
   const exitedWellInsideBudget = daemonMs !== undefined && daemonMs < opts.budgetMs - DAEMON_CLOCKS_AGREE_MS;
   if (shutdown.sigkill === 'sent' && code.ok && code.value === KILLED_BY_SIGKILL && !shutdown.oomKilled && !exitedWellInsideBudget) {
     shutdown.killedAtBudget = true;
     shutdown.exitedAfterMs = unobserved(`killed by the audit's SIGKILL at the ${formatMs(opts.budgetMs)} budget`);
     opts.record('killed', `code ${code.value}`);
-    return { kind: 'observed', shutdown };
+    return;
   }
   if (!code.ok) {
     shutdown.exitedAfterMs = unobserved(code.why);
     opts.record('killed', code.why);
-    return { kind: 'observed', shutdown };
+    return;
   }
   opts.record('exited', `code ${code.value}, not killed (SIGKILL ${shutdown.sigkill === 'sent' ? 'sent' : 'found the container stopped'})`);
-  const heard = heardAfterMs === undefined ? 'not at all' : `only ${formatMs(heardAfterMs)} after it`;
-  const why = (() => {
-    if (daemonMs === undefined) {
-      return `the daemon gave no kill and die events for it, and the audit heard of the exit ${heard}, past the ${formatMs(opts.budgetMs)} budget`;
-    }
-    if (shutdown.finishedAfterMs !== undefined && Math.abs(daemonMs - shutdown.finishedAfterMs) > DAEMON_CLOCKS_AGREE_MS) {
-      return `the daemon's die event came ${formatMs(daemonMs)} after ${opts.stopSignal} but the container's FinishedAt says ${formatMs(shutdown.finishedAfterMs)}: the daemon processed the exit late (paused or overloaded?), and the audit heard of it ${heard}`;
-    }
-    if (daemonMs < opts.budgetMs) {
-      return `the daemon's events put the exit ${formatMs(daemonMs)} after ${opts.stopSignal}, within the budget, but the audit heard of it ${heard}, past the ${formatMs(opts.budgetMs)} budget (its SIGKILL ${shutdown.sigkill === 'sent' ? 'was sent' : 'found the container stopped'}): the daemon answered late (paused or overloaded?)`;
-    }
-    return undefined;
-  })();
+  const why = clocksDisagree(opts, shutdown, heard, daemonMs);
   if (why) shutdown.exitedAfterMs = unobserved(why);
   else {
     // Both of the daemon's clocks agree that it exited by itself past the budget.
     shutdown.exitedAfterMs = observed(daemonMs!);
     shutdown.timedBy = 'daemon-events';
   }
-  return { kind: 'observed', shutdown };
+}
+
+/** Why an exit by itself past our budget cannot be timed (the clocks disagree), or undefined when they agree. */
+function clocksDisagree(opts: ShutdownOptions, shutdown: ShutdownObservation, heard: HeardExit, daemonMs: number | undefined): string | undefined {
+  const heardIt = heard.heardAfterMs === undefined ? 'not at all' : `only ${formatMs(heard.heardAfterMs)} after it`;
+  if (daemonMs === undefined) {
+    return `the daemon gave no kill and die events for it, and the audit heard of the exit ${heardIt}, past the ${formatMs(opts.budgetMs)} budget`;
+  }
+  if (shutdown.finishedAfterMs !== undefined && Math.abs(daemonMs - shutdown.finishedAfterMs) > DAEMON_CLOCKS_AGREE_MS) {
+    return `the daemon's die event came ${formatMs(daemonMs)} after ${opts.stopSignal} but the container's FinishedAt says ${formatMs(shutdown.finishedAfterMs)}: the daemon processed the exit late (paused or overloaded?), and the audit heard of it ${heardIt}`;
+  }
+  if (daemonMs < opts.budgetMs) {
+    return `the daemon's events put the exit ${formatMs(daemonMs)} after ${opts.stopSignal}, within the budget, but the audit heard of it ${heardIt}, past the ${formatMs(opts.budgetMs)} budget (its SIGKILL ${shutdown.sigkill === 'sent' ? 'was sent' : 'found the container stopped'}): the daemon answered late (paused or overloaded?)`;
+  }
+  return undefined;
 }
