@@ -180,6 +180,36 @@ async function drain(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** A process listing: its rows and, for each column asked for by name, its index (-1: absent). */
+interface TopTable {
+  rows: string[][];
+  at: number[];
+}
+
+/** Docker's rows (`ps` on the host) as ProcessRows: PID, PPID, UID, GID, COMMAND, EXE, STAT, by index. */
+function dockerProcessRows({ rows, at }: TopTable): ProcessRow[] {
+  const [pid, ppid, uid, gid, args, exe, stat] = at;
+  return rows.map((row) => {
+    let command = row[args >= 0 ? args : row.length - 1];
+    let executable: string | null | undefined = exe >= 0 ? row[exe] : undefined;
+    // The daemon splits ps's lines on spaces: a replaced binary's " (deleted)" lands in front of the args.
+    if (executable && command.startsWith('(deleted) ')) {
+      executable += ' (deleted)';
+      command = command.slice('(deleted) '.length);
+    }
+    if (executable === '-' || executable === '') executable = null;
+    return {
+      pid: Number(row[pid]),
+      ppid: Number(row[ppid]),
+      uid: Number(row[uid]),
+      gid: Number(row[gid]),
+      args: command,
+      ...(executable !== undefined ? { exe: executable } : {}),
+      ...(stat >= 0 && row[stat] ? { state: row[stat] } : {}),
+    };
+  });
+}
+
 export class DockerodePort implements DockerPort {
   private readonly docker: Docker;
   private readonly answerBoundMs: number;
@@ -777,38 +807,6 @@ export class DockerodePort implements DockerPort {
   }
 
   async processes(id: string, options: CallOptions = {}): Promise<ProcessRow[]> {
-    const top = async (psArgs: string) =>
-      (await bounded(
-        this.docker.getContainer(id).top({ ps_args: psArgs, abortSignal: options.signal } as object),
-        'listing the container processes',
-        CALL_BOUND_MS,
-        options.signal,
-      )) as { Titles?: string[]; Processes?: string[][] | null } | string;
-    const columns = (answer: Awaited<ReturnType<typeof top>>, names: string[]) => {
-      if (typeof answer !== 'object' || !Array.isArray(answer.Titles)) {
-        throw new DockerApiError('The engine answered the process listing without a table (ps_args not understood?)');
-      }
-      const at = names.map((name) => answer.Titles!.findIndex((t) => t.trim().toUpperCase() === name));
-      return { rows: answer.Processes ?? [], at };
-    };
-    /**
-     * The table asked with an optional column (`withIt`) until the engine refused it once (`refused` tells
-     * a refusal from another failure), then without it; once answered with it, a failure is a failure.
-     */
-    const listing = async (withIt: string, without: string, names: string[], refused: (err: unknown) => boolean) => {
-      const known = this.optionalColumns.get(withIt);
-      if (known !== false) {
-        try {
-          const table = columns(await top(withIt), names);
-          this.optionalColumns.set(withIt, true);
-          return table;
-        } catch (err) {
-          if (known === true || !refused(err)) throw err;
-          this.optionalColumns.set(withIt, false);
-        }
-      }
-      return columns(await top(without), names);
-    };
     // Podman's top does not run `ps` on the host: it reads /proc itself with psgo descriptors (an `-eo …`
     // it does not know makes it exec `ps` inside the container, which most slim images lack, and then it
     // answers 200 with an empty body).
@@ -816,69 +814,75 @@ export class DockerodePort implements DockerPort {
       // `ps` runs on the host; -e is needed because docker filters the rows by the container's pids. The
       // executable says what a process is when it retitled itself (process.title); a ps without the
       // `exe` column (procps before 4) makes the daemon answer 500: the table is then read without it.
-      const { rows, at } = await listing(
-        '-eo pid,ppid,uid,gid,stat,exe,args',
-        '-eo pid,ppid,uid,gid,stat,args',
+      const table = await this.topTable(
+        id,
+        { withIt: '-eo pid,ppid,uid,gid,stat,exe,args', without: '-eo pid,ppid,uid,gid,stat,args' },
         ['PID', 'PPID', 'UID', 'GID', 'COMMAND', 'EXE', 'STAT'],
         (err) => err instanceof DockerApiError && err.statusCode === 500,
+        options,
       );
-      const [pid, ppid, uid, gid, args, exe, stat] = at;
-      return rows.map((row) => {
-        let command = row[args >= 0 ? args : row.length - 1];
-        let executable: string | null | undefined = exe >= 0 ? row[exe] : undefined;
-        // The daemon splits ps's lines on spaces: a replaced binary's " (deleted)" lands in front of the args.
-        if (executable && command.startsWith('(deleted) ')) {
-          executable += ' (deleted)';
-          command = command.slice('(deleted) '.length);
-        }
-        if (executable === '-' || executable === '') executable = null;
-        return {
-          pid: Number(row[pid]),
-          ppid: Number(row[ppid]),
-          uid: Number(row[uid]),
-          gid: Number(row[gid]),
-          args: command,
-          ...(executable !== undefined ? { exe: executable } : {}),
-          ...(stat >= 0 && row[stat] ? { state: row[stat] } : {}),
-        };
-      });
+      return dockerProcessRows(table);
     }
     // psgo: PID/PPID are the container's pids, HPID the host's; USER/GROUP are names from the container's
     // /etc/passwd and /etc/group (the number when there is none). Rows get host pids, as on Docker.
-    const { rows, at } = await listing(
-      'pid,ppid,hpid,user,group,state,args',
-      'pid,ppid,hpid,user,group,args',
+    const table = await this.topTable(
+      id,
+      { withIt: 'pid,ppid,hpid,user,group,state,args', without: 'pid,ppid,hpid,user,group,args' },
       ['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'COMMAND', 'STATE'],
       // A psgo without `state` hands the descriptors to a `ps` in the container: no table comes back.
       (err) => err instanceof DockerApiError,
+      options,
     );
+    return this.podmanProcessRows(id, table, options);
+  }
+
+  /**
+   * The engine's process table with the named columns' indexes (-1: absent), asked with an optional
+   * column (`withIt`) until the engine refused it once (`refused` tells a refusal from another failure),
+   * then without it; once answered with it, a failure is a failure.
+   */
+  private async topTable(
+    id: string,
+    psArgs: { withIt: string; without: string },
+    names: string[],
+    refused: (err: unknown) => boolean,
+    options: CallOptions,
+  ): Promise<TopTable> {
+    const top = async (args: string) => {
+      const answer = (await bounded(
+        this.docker.getContainer(id).top({ ps_args: args, abortSignal: options.signal } as object),
+        'listing the container processes',
+        CALL_BOUND_MS,
+        options.signal,
+      )) as { Titles?: string[]; Processes?: string[][] | null } | string;
+      if (typeof answer !== 'object' || !Array.isArray(answer.Titles)) {
+        throw new DockerApiError('The engine answered the process listing without a table (ps_args not understood?)');
+      }
+      const at = names.map((name) => answer.Titles!.findIndex((t) => t.trim().toUpperCase() === name));
+      return { rows: answer.Processes ?? [], at };
+    };
+    const known = this.optionalColumns.get(psArgs.withIt);
+    if (known !== false) {
+      try {
+        const table = await top(psArgs.withIt);
+        this.optionalColumns.set(psArgs.withIt, true);
+        return table;
+      } catch (err) {
+        if (known === true || !refused(err)) throw err;
+        this.optionalColumns.set(psArgs.withIt, false);
+      }
+    }
+    return top(psArgs.without);
+  }
+
+  /** Podman's rows (psgo: container pids, user and group names) as host pids and numeric ids. */
+  private async podmanProcessRows(id: string, { rows, at }: TopTable, options: CallOptions): Promise<ProcessRow[]> {
     const [pid, ppid, hpid, user, group, args, state] = at;
     if (at.slice(0, 6).some((i) => i < 0)) throw new DockerApiError(`Podman's process listing lacks a column: ${JSON.stringify(rows[0] ?? [])}`);
     const hostPid = new Map(rows.map((row) => [row[pid], Number(row[hpid])]));
-    let names: { users: Map<string, number>; groups: Map<string, number> } | undefined;
     const resolve = async (name: string, kind: 'users' | 'groups'): Promise<number> => {
       if (/^\d+$/.test(name)) return Number(name);
-      if (!names) {
-        let pending = this.podmanNames.get(id);
-        if (!pending) {
-          const table = async (path: string) => {
-            const text = (await this.readFile(id, path, options))?.toString('utf8') ?? '';
-            return new Map(
-              text
-                .split('\n')
-                .map((line) => line.split(':'))
-                .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
-                .reverse() // the first entry of a name wins, as in getpwnam
-                .map((f) => [f[0], Number(f[2])] as const),
-            );
-          };
-          pending = Promise.all([table('/etc/passwd'), table('/etc/group')]).then(([users, groups]) => ({ users, groups }));
-          this.podmanNames.set(id, pending);
-          pending.catch(() => this.podmanNames.delete(id));
-        }
-        names = await pending;
-      }
-      const found = names[kind].get(name);
+      const found = (await this.podmanNameTables(id, options))[kind].get(name);
       if (found === undefined) throw new DockerApiError(`Podman listed a process of ${kind === 'users' ? 'user' : 'group'} "${name}", which the container's /etc/${kind === 'users' ? 'passwd' : 'group'} does not name`);
       return found;
     };
@@ -895,6 +899,28 @@ export class DockerodePort implements DockerPort {
       });
     }
     return out;
+  }
+
+  /** The container's user and group names (its /etc/passwd and /etc/group), read once per container. */
+  private podmanNameTables(id: string, options: CallOptions): Promise<{ users: Map<string, number>; groups: Map<string, number> }> {
+    let pending = this.podmanNames.get(id);
+    if (!pending) {
+      const table = async (path: string) => {
+        const text = (await this.readFile(id, path, options))?.toString('utf8') ?? '';
+        return new Map(
+          text
+            .split('\n')
+            .map((line) => line.split(':'))
+            .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
+            .reverse() // the first entry of a name wins, as in getpwnam
+            .map((f) => [f[0], Number(f[2])] as const),
+        );
+      };
+      pending = Promise.all([table('/etc/passwd'), table('/etc/group')]).then(([users, groups]) => ({ users, groups }));
+      this.podmanNames.set(id, pending);
+      pending.catch(() => this.podmanNames.delete(id));
+    }
+    return pending;
   }
 
   async statPath(id: string, path: string, options: CallOptions = {}): Promise<PathStat | undefined> {
