@@ -12,7 +12,8 @@
 #
 # Why: dockerd 20.10 runs each archive read (GET /containers/{id}/archive) as a re-exec of its own binary
 # (docker-tar, ~0.17 s of CPU); Docker 23 and later do it in a goroutine. docs/bench.md shows the rows
-# on both. NEWER_ENGINE_DIR (default /tmp/ia-docker26), NEWER_ENGINE_SUITE (default trixie).
+# on both. NEWER_ENGINE_DIR (default /tmp/ia-docker26: one engine at a time per folder), NEWER_ENGINE_SUITE
+# (default trixie).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,7 @@ fetch() {
     -o APT::Architecture=amd64 -o APT::Sandbox::User=root)
   say "fetching docker.io from Debian $SUITE"
   apt-get "${opts[@]}" -qq update
+  rm -f "$apt"/docker.io_*.deb
   (cd "$apt" && apt-get "${opts[@]}" -qq download docker.io)
   dpkg-deb -x "$apt"/docker.io_*.deb "$PKG"
   say "unpacked $("$SECOND_ENGINE_DOCKERD" --version)"

@@ -30,11 +30,14 @@ NEWER_ENGINE_FILES=(
   test/integration/health.test.ts
 )
 if [ $# -eq 0 ] && [ "${IMAGE_AUDIT_NEWER_ENGINE:-on}" != off ]; then
+  # Stopped however this script ends (an interrupted run included): it runs in a session of its own.
+  trap 'bash scripts/newer-engine.sh stop || true' EXIT
   if newer=$(bash scripts/newer-engine.sh start | tail -n 1) && [ -n "$newer" ]; then
     echo "test: the engine-sensitive files again on $(DOCKER_HOST=$newer docker version --format 'dockerd {{.Server.Version}}')"
     DOCKER_HOST=$newer npx vitest run --project integration --reporter=default --reporter=json \
       --outputFile.json=.vitest-results/newer-engine.json "${NEWER_ENGINE_FILES[@]}" || status=$?
     bash scripts/newer-engine.sh stop || true
+    trap - EXIT
   else
     echo "test: the newer engine (scripts/newer-engine.sh) did not start; IMAGE_AUDIT_NEWER_ENGINE=off leaves it out" >&2
     status=1
