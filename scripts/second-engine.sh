@@ -67,6 +67,8 @@ stop() {
 
 start() {
   if answers; then say "already running at unix://$SOCK"; echo "unix://$SOCK"; return 0; fi
+  local found
+  if ! found=$(command -v "$DOCKERD"); then say "no dockerd at $DOCKERD"; return 1; fi
   stop
   mkdir -p "$DIR/data" "$DIR/exec"
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -75,9 +77,8 @@ start() {
     ip link set "$BRIDGE" up
   fi
   # setsid: its own session, so a Ctrl-C of the test run does not reach it before the teardown does.
-  local bindir
-  bindir=$(dirname "$(command -v "$DOCKERD")")
-  PATH="$bindir:$PATH" setsid "$DOCKERD" \
+  # The dockerd's own folder first on PATH: its helpers (docker-proxy) are the ones next to it.
+  PATH="$(dirname "$found"):$PATH" setsid "$DOCKERD" \
     --host "unix://$SOCK" \
     --data-root "$DIR/data" \
     --exec-root "$DIR/exec" \

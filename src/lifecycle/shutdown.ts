@@ -111,7 +111,8 @@ async function sendStopSignal(opts: ShutdownOptions, shutdown: ShutdownObservati
   shutdown.signalSentAtMs = Date.now();
   const sent = await opts.docker.signal(opts.containerId, opts.stopSignal);
   shutdown.signalAnsweredAtMs = Date.now();
-  opts.record(sent === 'not-running' ? 'signal-refused' : 'signal', sent === 'not-running' ? `${opts.stopSignal}: the container was no longer running` : opts.stopSignal);
+  if (sent === 'not-running') opts.record('signal-refused', `${opts.stopSignal}: the container was no longer running`);
+  else opts.record('signal', opts.stopSignal);
   return sent;
 }
 
