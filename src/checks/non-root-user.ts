@@ -1,4 +1,5 @@
-import { userNameOf, type PasswdEntry } from '../facts/passwd.js';
+import type { PasswdEntry } from '../etc-files.js';
+import { userNameOf } from '../facts/passwd.js';
 import type { ProcessNode } from '../lifecycle/process-tree.js';
 import { unobserved } from '../observed.js';
 import { lineWriter, logLines, notObserved, required, unobservedVerdict, verdict, type Check } from './check.js';

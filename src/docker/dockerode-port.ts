@@ -12,6 +12,7 @@ import { openBuildKitSession, type BuildKitSession, type SessionModem } from './
 import { demuxLogs, frameReader } from './logs.js';
 import { chunksOf, type ChunkSource } from './chunk-source.js';
 import { rawGet, type RawResponse } from './raw-http.js';
+import { parseGroup, parsePasswd } from '../etc-files.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpsAgent } from 'node:https';
 import { describeEngine, modemOptions, selectEngine, type Engine } from './engine.js';
@@ -905,18 +906,13 @@ export class DockerodePort implements DockerPort {
   private podmanNameTables(id: string, options: CallOptions): Promise<{ users: Map<string, number>; groups: Map<string, number> }> {
     let pending = this.podmanNames.get(id);
     if (!pending) {
-      const table = async (path: string) => {
-        const text = (await this.readFile(id, path, options))?.toString('utf8') ?? '';
-        return new Map(
-          text
-            .split('\n')
-            .map((line) => line.split(':'))
-            .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
-            .reverse() // the first entry of a name wins, as in getpwnam
-            .map((f) => [f[0], Number(f[2])] as const),
-        );
-      };
-      pending = Promise.all([table('/etc/passwd'), table('/etc/group')]).then(([users, groups]) => ({ users, groups }));
+      const text = async (path: string) => (await this.readFile(id, path, options))?.toString('utf8') ?? '';
+      // Reversed into the map: the first entry of a name wins, as in getpwnam.
+      const byName = (entries: Array<{ name: string; id: number }>) => new Map(entries.reverse().map((e) => [e.name, e.id] as const));
+      pending = Promise.all([text('/etc/passwd'), text('/etc/group')]).then(([passwd, group]) => ({
+        users: byName(parsePasswd(passwd).map((e) => ({ name: e.name, id: e.uid }))),
+        groups: byName(parseGroup(group).map((e) => ({ name: e.name, id: e.gid }))),
+      }));
       this.podmanNames.set(id, pending);
       pending.catch(() => this.podmanNames.delete(id));
     }

@@ -4,7 +4,8 @@
 import type { DockerPort } from '../docker/port.js';
 import type { ImageBasics } from './basics.js';
 import { gatherDevDependencies, type DevDependencyFacts } from './deps-gather.js';
-import { namesGroup, parseGroup, parsePasswd, resolveUser, type ResolvedUser } from './passwd.js';
+import { parseGroup, parsePasswd } from '../etc-files.js';
+import { namesGroup, resolveUser, type ResolvedUser } from './passwd.js';
 
 export type { ImageBasics } from './basics.js';
 export type { DevDependencyFacts } from './deps-gather.js';

@@ -1,18 +1,6 @@
 // Resolves the image's USER the way the container runtime does: through the image's own /etc/passwd
 // and /etc/group, never the host's.
-
-export interface PasswdEntry {
-  name: string;
-  uid: number;
-  gid: number;
-  home: string;
-  shell: string;
-}
-
-export interface GroupEntry {
-  name: string;
-  gid: number;
-}
+import type { GroupEntry, PasswdEntry } from '../etc-files.js';
 
 export interface ResolvedUser {
   /** USER as configured in the image ('' means not set, i.e. root). */
@@ -30,24 +18,6 @@ export interface ResolvedUser {
 /** The image's passwd name of a uid (the first entry, as getpwuid), or undefined when it has none. */
 export function userNameOf(passwd: PasswdEntry[] | undefined, uid: number): string | undefined {
   return passwd?.find((e) => e.uid === uid)?.name;
-}
-
-export function parsePasswd(text: string): PasswdEntry[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() && !line.startsWith('#'))
-    .map((line) => line.split(':'))
-    .filter((f) => f.length >= 4 && /^\d+$/.test(f[2]) && /^\d+$/.test(f[3]))
-    .map((f) => ({ name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5] ?? '', shell: f[6] ?? '' }));
-}
-
-export function parseGroup(text: string): GroupEntry[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() && !line.startsWith('#'))
-    .map((line) => line.split(':'))
-    .filter((f) => f.length >= 3 && /^\d+$/.test(f[2]))
-    .map((f) => ({ name: f[0], gid: Number(f[2]) }));
 }
 
 const isNumeric = (s: string) => /^\d+$/.test(s);

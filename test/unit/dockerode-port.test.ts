@@ -11,6 +11,7 @@ import { DockerodePort, enginePort } from '../../src/docker/dockerode-port.js';
 import type { ContainerEvent } from '../../src/docker/port.js';
 import type { ChunkSource } from '../../src/docker/chunk-source.js';
 import { DaemonUnreachableError, DockerApiError, ImageNotFoundError } from '../../src/errors.js';
+import { tarOf } from '../support/tar.js';
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 type UpgradeHandler = (req: http.IncomingMessage, socket: Socket) => void;
@@ -49,6 +50,8 @@ function frame(stream: 1 | 2, text: string): Buffer {
 const stat = (s: { name: string; size: number; mode: number; linkTarget?: string }) =>
   Buffer.from(JSON.stringify({ mtime: '2024-01-01T00:00:00Z', linkTarget: '', ...s })).toString('base64');
 const port = () => new DockerodePort(new Docker({ socketPath }));
+/** A `top` answer: its column titles, then its rows. */
+const topAnswer = (Titles: string[], Processes: string[][]): Handler => (_req, res) => json(res, 200, { Titles, Processes });
 
 beforeAll(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)));
 afterEach(() => {
@@ -111,14 +114,10 @@ describe('DockerodePort: errors', () => {
 
 describe('DockerodePort: mappings', () => {
   it('maps the top columns by their titles, whatever their order', async () => {
-    routes['GET /containers/c1/top'] = (_req, res) =>
-      json(res, 200, {
-        Titles: ['UID', 'GID', 'PID', 'PPID', 'COMMAND'],
-        Processes: [
-          ['1000', '1000', '4100', '4080', 'dumb-init -- node server.js'],
-          ['1000', '1000', '4120', '4100', 'node server.js --port 3000'],
-        ],
-      });
+    routes['GET /containers/c1/top'] = topAnswer(['UID', 'GID', 'PID', 'PPID', 'COMMAND'], [
+      ['1000', '1000', '4100', '4080', 'dumb-init -- node server.js'],
+      ['1000', '1000', '4120', '4100', 'node server.js --port 3000'],
+    ]);
     expect(await port().processes('c1')).toEqual([
       { pid: 4100, ppid: 4080, uid: 1000, gid: 1000, args: 'dumb-init -- node server.js' },
       { pid: 4120, ppid: 4100, uid: 1000, gid: 1000, args: 'node server.js --port 3000' },
@@ -153,14 +152,10 @@ describe('DockerodePort: mappings', () => {
   });
 
   it("asks ps for each process's state and keeps it (an idle event loop sleeps: S)", async () => {
-    routes['GET /containers/c1/top'] = (_req, res) =>
-      json(res, 200, {
-        Titles: ['PID', 'PPID', 'UID', 'GID', 'STAT', 'EXE', 'COMMAND'],
-        Processes: [
-          ['4100', '4080', '0', '0', 'Ss', '/usr/bin/dumb-init', 'dumb-init -- node server.js'],
-          ['4120', '4100', '1000', '1000', 'Rl', '/usr/local/bin/node', 'node server.js'],
-        ],
-      });
+    routes['GET /containers/c1/top'] = topAnswer(['PID', 'PPID', 'UID', 'GID', 'STAT', 'EXE', 'COMMAND'], [
+      ['4100', '4080', '0', '0', 'Ss', '/usr/bin/dumb-init', 'dumb-init -- node server.js'],
+      ['4120', '4100', '1000', '1000', 'Rl', '/usr/local/bin/node', 'node server.js'],
+    ]);
     const rows = await port().processes('c1');
     expect(rows.map((r) => r.state)).toEqual(['Ss', 'Rl']);
     const asked = seen.find((r) => r.startsWith('GET /containers/c1/top'))!;
@@ -194,6 +189,34 @@ describe('DockerodePort: mappings', () => {
       'pid,ppid,hpid,user,group,args',
       'pid,ppid,hpid,user,group,args',
     ]);
+  });
+
+  it("on Podman names users and groups: the container's /etc/passwd and /etc/group, read once, the first entry of a name winning", async () => {
+    routes['GET /libpod/_ping'] = (_req, res) => res.writeHead(200, { 'Content-Type': 'text/plain' }).end('OK');
+    routes['GET /containers/c1/top'] = topAnswer(['PID', 'PPID', 'HPID', 'USER', 'GROUP', 'STATE', 'COMMAND'], [
+      ['1', '0', '4100', 'root', 'root', 'S', 'dumb-init -- node server.js'],
+      ['7', '1', '4120', 'node', 'app', 'R', 'node server.js'],
+    ]);
+    const files: Record<string, string> = {
+      '/etc/passwd': '# a comment\nroot:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\nnode:x:2000:2000:a later twin:/:/bin/sh\n',
+      '/etc/group': 'root:x:0:\napp:x:1500:node\n',
+    };
+    routes['GET /containers/c1/archive'] = async (req, res) => {
+      const at = new URL(req.url ?? '/', 'http://stub').searchParams.get('path') ?? '';
+      if (!(at in files)) return json(res, 404, { message: 'Could not find the file' });
+      res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(await tarOf([{ name: path.posix.basename(at), content: files[at] }]));
+    };
+    const podman = port();
+    for (let i = 0; i < 2; i++) {
+      expect((await podman.processes('c1')).map((r) => [r.uid, r.gid])).toEqual([
+        [0, 0],
+        [1000, 1500],
+      ]);
+    }
+    const read = seen.filter((r) => r.startsWith('GET /containers/c1/archive')).map((r) => new URLSearchParams(r.slice(r.indexOf('?'))).get('path'));
+    expect(read.sort()).toEqual(['/etc/group', '/etc/passwd']);
+    files['/etc/passwd'] = 'root:x:0:0:root:/root:/bin/sh\n';
+    await expect(port().processes('c1')).rejects.toThrow('Podman listed a process of user "node", which the container\'s /etc/passwd does not name');
   });
 
   it('reads the archive stat header (base64 JSON), with the directory bit', async () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { namesGroup, parseGroup, parsePasswd, resolveUser } from '../../src/facts/passwd.js';
+import { parseGroup, parsePasswd } from '../../src/etc-files.js';
+import { namesGroup, resolveUser } from '../../src/facts/passwd.js';
 
 const passwd = parsePasswd(
   ['root:x:0:0:root:/root:/bin/bash', 'node:x:1000:1000::/home/node:/bin/bash', 'admin:x:0:0::/nonexistent:/bin/sh', '# comment', 'broken-line'].join('\n'),
