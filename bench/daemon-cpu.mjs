@@ -1,18 +1,26 @@
 #!/usr/bin/env node
 // Where the CPU of one audit goes, against plain Docker: the profile behind docs/bench.md's "what bounds
-// each row". Two parts, on the real daemon (local, Linux: it reads /proc):
+// each row". Three parts, on the real daemon (local, Linux: it reads /proc):
 //   1. Each kind of daemon call the audit makes, repeated, with the CPU dockerd (and the helper processes
 //      it waits for) spent per call: an archive read of a file, a stat, a process listing, /info, /version,
 //      an exec of `node -e 0`, a container created and removed.
 //   2. Whole runs: the floor of row 1 (`docker run` → healthy → `docker stop`), the six lifecycle checks
 //      and the default audit, each with its wall time and the CPU of the machine, of dockerd, of containerd
 //      and of the client (the audit's process, or the floor's shell and docker CLIs).
-//   node bench/daemon-cpu.mjs IMAGE [--runs N] [--bin PATH]
+//   3. Row 2's pair, the same way: that floor in parallel with `docker save IMAGE > /dev/null`, and the
+//      default audit with an empty layer-scan cache (so `secrets` reads the image export), plus
+//      `docker save` alone and the audit's `--only secrets` alone (the export and its walk).
+//   4. The default checks one at a time: the floor, the four that read no files, the six, then the six with
+//      each further default check (the two that share the runtime exec count as one), then all ten, cache
+//      warm: the machine's CPU each needs, in interleaved rounds.
+//   node bench/daemon-cpu.mjs IMAGE [--runs N] [--bin PATH] [--parts 1,2,3,4]
+// The engine is DOCKER_HOST's (a unix socket) or the machine's. Parts 1 and 2 are the profile, 3 and 4
+// row 2's CPU account (docs/bench.md).
 // IMAGE must have node and a HEALTHCHECK (the bench's compliant fixture does: `npm run bench` builds it as
 // image-audit-bench/service:latest; keep it with a build of your own). A benchmark, never a test: numbers
 // only, nothing asserted. Its containers carry the label image-audit-bench and are removed at the end.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchArgs, root } from './cli-args.mjs';
@@ -20,6 +28,7 @@ import { engineCall } from './engine-api.mjs';
 
 const { args, option } = benchArgs();
 const runs = Number(option('--runs') ?? 3);
+const parts = new Set((option('--parts') ?? '1,2,3,4').split(','));
 const bin = path.resolve(option('--bin') ?? path.join(root, 'dist/cli/main.cjs'));
 const image = args[0];
 if (!image) throw new Error('usage: node bench/daemon-cpu.mjs IMAGE [--runs N] [--bin PATH]');
@@ -28,7 +37,9 @@ const LABEL = 'image-audit-bench';
 // audit's image export is row 2's subject, not this profile's).
 const cacheDir = mkdtempSync(path.join(os.tmpdir(), 'image-audit-bench-cpu-'));
 const env = { ...process.env, IMAGE_AUDIT_CACHE_DIR: cacheDir, NO_COLOR: '1' };
-const SOCKET = '/var/run/docker.sock';
+// The engine DOCKER_HOST names (a unix socket), else the machine's: scripts/newer-engine.sh's dockerd
+// keeps its pidfile beside its socket, and runs a containerd of its own as its child.
+const SOCKET = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
 
 const ticks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
 const pidOf = (name) => Number(execFileSync('pidof', ['-s', name], { encoding: 'utf8' }).trim());
@@ -42,8 +53,23 @@ const machineCpu = () => {
   const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return ((f[0] + f[1] + f[2] + f[5] + f[6]) * 1000) / ticks;
 };
-const dockerd = pidOf('dockerd');
-const containerd = pidOf('containerd');
+// dockerd's pidfile: the default one, or the one beside a second engine's socket (pidof alone would pick
+// either dockerd when two run).
+const pidfile = SOCKET === '/var/run/docker.sock' ? '/var/run/docker.pid' : path.join(path.dirname(SOCKET), 'docker.pid');
+const dockerd = existsSync(pidfile) ? Number(readFileSync(pidfile, 'utf8').trim()) : pidOf('dockerd');
+/** The containerd that dockerd started (its child), else the machine's. */
+const containerd =
+  readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .find((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        return stat.includes('(containerd)') && Number(stat.split(') ')[1].split(' ')[1]) === dockerd;
+      } catch {
+        return false;
+      }
+    }) ?? pidOf('containerd');
 const docker = (...a) => execFileSync('docker', a, { encoding: 'utf8' }).trim();
 
 /** One Engine API call on the socket (this script's engine: /var/run/docker.sock, as before). */
@@ -56,11 +82,11 @@ async function perCall(what, n, work) {
 }
 
 /** A child process's wall time and the CPU spent meanwhile, by the machine, dockerd, containerd and the child. */
-function measured(what, command, argv) {
+function measured(what, command, argv, childEnv = env) {
   return new Promise((resolve, reject) => {
     const before = { machine: machineCpu(), dockerd: processCpu(dockerd), containerd: processCpu(containerd) };
     const start = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', command, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const child = spawn('/usr/bin/time', ['-f', '%U %S', command, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv });
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     child.on('error', reject);
@@ -84,7 +110,19 @@ docker stop "$id" >/dev/null`;
 const SIX = 'non-root-user,init-pid1,sigterm-shutdown,healthcheck,no-dev-dependencies,size-budget';
 
 try {
-  console.log(`image ${image}; dockerd ${docker('version', '-f', '{{.Server.Version}}')}; ${runs} runs of each; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  console.log(`image ${image}; dockerd ${docker('version', '-f', '{{.Server.Version}}')} (pid ${dockerd}, containerd pid ${containerd}); ${runs} runs of each; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
+  if (parts.has('1')) await perCallPart();
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  if (parts.has('2')) await wholeRunsPart(median);
+  if (parts.has('3')) await rowTwoPart(median);
+  if (parts.has('4')) await checkByCheckPart(median);
+} finally {
+  const left = spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  if (left.length) spawnSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
+  rmSync(cacheDir, { recursive: true, force: true });
+}
+
+async function perCallPart() {
   // 1. Each kind of call, on a created container (the audit's files container) and a running one.
   const files = docker('create', '--label', LABEL, '--network', 'none', '--entrypoint', '/image-audit-bench: never started', image);
   const running = docker('run', '-d', '--label', LABEL, image);
@@ -111,7 +149,9 @@ try {
   spawnSync('docker', ['rm', '-f', files, running], { stdio: 'ignore' });
   console.log('\nper call: dockerd CPU (ms), the helper processes it waited for included');
   for (const c of calls) console.log(`  ${String(c.dockerdMsPerCall).padStart(5)}  ${c.what}`);
+}
 
+async function wholeRunsPart(median) {
   // 2. Whole runs, interleaved, after one untimed default audit (it fills the layer-scan cache).
   spawnSync(process.execPath, [bin, image, '--format', 'json'], { stdio: 'ignore', env });
   const rows = [];
@@ -121,14 +161,50 @@ try {
     rows.push(await measured('default audit', process.execPath, [bin, image, '--format', 'json']));
   }
   console.log('\nwhole runs (ms; medians of each column): wall, CPU of the machine, of dockerd (+ helpers), of containerd, of the client');
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   for (const what of ['floor', 'six checks', 'default audit']) {
     const mine = rows.filter((x) => x.what === what);
     const m = (k) => median(mine.map((x) => x[k]));
     console.log(`  ${what.padEnd(14)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  containerd ${m('containerdMs')}  client ${m('clientMs')}`);
   }
-} finally {
-  const left = spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-  if (left.length) spawnSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
-  rmSync(cacheDir, { recursive: true, force: true });
+}
+
+async function rowTwoPart(median) {
+  // 3. Row 2: each audit gets a cache folder of its own, empty, as the bench's row 2 does.
+  const emptyCache = () => ({ ...env, IMAGE_AUDIT_CACHE_DIR: mkdtempSync(path.join(cacheDir, 'empty-')) });
+  const cold = [];
+  for (let r = 0; r < runs; r++) {
+    cold.push(await measured('floor ‖ docker save', 'sh', ['-c', `(${FLOOR}) & docker save "$1" > /dev/null; s=$?; wait $! && exit $s`, 'floor-save', image]));
+    cold.push(await measured('default audit, cache empty', process.execPath, [bin, image, '--format', 'json'], emptyCache()));
+    cold.push(await measured('docker save alone', 'sh', ['-c', 'docker save "$1" > /dev/null', 'save', image]));
+    cold.push(await measured('--only secrets, cache empty', process.execPath, [bin, image, '--format', 'json', '--only', 'secrets'], emptyCache()));
+  }
+  console.log('\nrow 2 (ms; medians): wall, CPU of the machine, of dockerd (+ helpers), of containerd, of the client');
+  for (const what of ['floor ‖ docker save', 'default audit, cache empty', 'docker save alone', '--only secrets, cache empty']) {
+    const mine = cold.filter((x) => x.what === what);
+    const m = (k) => median(mine.map((x) => x[k]));
+    console.log(`  ${what.padEnd(27)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  containerd ${m('containerdMs')}  client ${m('clientMs')}`);
+  }
+}
+
+async function checkByCheckPart(median) {
+  // 4. The layer-scan cache is warm (the first default audit of part 2 or 3, or this one): no export.
+  spawnSync(process.execPath, [bin, image, '--format', 'json'], { stdio: 'ignore', env });
+  const FOUR = 'init-pid1,sigterm-shutdown,healthcheck,size-budget';
+  const contenders = [
+    ['floor', 'sh', ['-c', FLOOR, 'floor', image]],
+    ['the four that read no files', process.execPath, [bin, image, '--format', 'json', '--only', FOUR]],
+    ['the six', process.execPath, [bin, image, '--format', 'json', '--only', SIX]],
+    ['the six, engines-node, node-env', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},engines-node,node-env`]],
+    ['the six, zombie-reaping', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},zombie-reaping`]],
+    ['the six, secrets (cache warm)', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},secrets`]],
+    ['the ten (cache warm)', process.execPath, [bin, image, '--format', 'json']],
+  ];
+  const rows = [];
+  for (let r = 0; r < runs; r++) for (const [what, command, argv] of contenders) rows.push(await measured(what, command, argv));
+  console.log('\nthe checks one at a time (ms; medians): wall, CPU of the machine, of dockerd (+ helpers), of the client');
+  for (const [what] of contenders) {
+    const mine = rows.filter((x) => x.what === what);
+    const m = (k) => median(mine.map((x) => x[k]));
+    console.log(`  ${what.padEnd(32)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  client ${m('clientMs')}`);
+  }
 }
