@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { buildContext } from '../support/context-build.js';
 
 const builtTags: string[] = [];
@@ -134,6 +135,27 @@ describe('a .dockerignore whose lines are not plain ASCII', () => {
 
   it.skipIf(!cli)('is what the docker CLI lands', async () => {
     expect(tree((await build(dir)).tag)).toEqual(tree(buildWithCli(dir)));
+  });
+});
+
+describe('the packed bin, a .dockerignore whose lines are not plain ASCII', () => {
+  // What a user runs: the bin builds the context and scans the image's layers. On Docker 23 and later
+  // the daemon sends these patterns escaped; read as names, they let the .env they list into the image.
+  it('leaves out the .env it lists: secrets finds nothing', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'session-ignore-utf8-bin-'));
+    write(dir, {
+      Dockerfile: COPY_ALL,
+      '.dockerignore': 'données.txt\n.env\n',
+      'données.txt': 'x\n',
+      '.env': 'NPM_TOKEN=npm_abcdefghijklmnopqrstuvwxyz0123456789\n',
+      'app.js': 'console.log(1)\n',
+    });
+    const run = await runCli([dir, '--only', 'secrets', '--build-arg', `NODE_IMAGE=${inject('nodeImage')}`, '--format', 'json']);
+    const report = JSON.parse(run.stdout) as { image: { tags: string[] }; checks: Array<{ id: string; status: string; message: string }> };
+    builtTags.push(...report.image.tags);
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([['secrets', 'pass']]);
+    expect(run.code).toBe(0);
+    expect(tree(report.image.tags[0])).toEqual(['.dockerignore f 644', 'Dockerfile f 644', 'app.js f 644']);
   });
 });
 
