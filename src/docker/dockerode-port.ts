@@ -7,7 +7,7 @@ import * as tarStream from 'tar-stream';
 import { BuildFailedError, DaemonUnreachableError, DockerApiError, ImageNotFoundError, NotADockerDaemonError } from '../errors.js';
 import { withinMs } from '../wait.js';
 import { pipeline } from 'node:stream/promises';
-import { parseBuildStream, SharedStepFailedError } from './build-stream.js';
+import { parseBuildStream, SharedStepFailedError, type BuildOutcome } from './build-stream.js';
 import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit/session.js';
 import { demuxLogs, frameReader } from './logs.js';
 import { chunksOf, type ChunkSource } from './chunk-source.js';
@@ -118,6 +118,91 @@ class Watchdog {
       'It answered the ping, then stopped answering: check the daemon, or whatever DOCKER_HOST points at.',
     ]);
   }
+}
+
+/**
+ * A build's requests until its answer begins, each watched by a Watchdog of its own: a daemon that answers
+ * the ping and then nothing (or a stuck proxy) ends there, not at the build timeout.
+ */
+class AnswerWatch {
+  /** The request watched now, or last. */
+  current: Watchdog | undefined;
+  constructor(
+    private readonly ms: number,
+    private readonly abortSignal: AbortSignal,
+  ) {}
+
+  async call<T>(awaiting: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const dog = (this.current = new Watchdog(this.ms, awaiting));
+    const pending = call(AbortSignal.any([this.abortSignal, dog.signal]));
+    // Given up on, not only aborted (a call that ignores its signal still ends here); what it may still
+    // bring (a session, a stream) is closed.
+    const givenUp = new Promise<never>((_, reject) => dog.signal.addEventListener('abort', () => reject(dog.signal.reason), { once: true }));
+    givenUp.catch(() => undefined);
+    pending.then(
+      (late) => {
+        if (!dog.fired) return;
+        const value = late as { close?: () => void; destroy?: () => void } | undefined;
+        if (typeof value?.close === 'function') value.close();
+        else if (typeof value?.destroy === 'function') value.destroy();
+      },
+      () => undefined,
+    );
+    try {
+      return await Promise.race([pending, givenUp]);
+    } finally {
+      dog.stop();
+    }
+  }
+}
+
+/** The build's query: what to build, with which builder ('2' is BuildKit). */
+function buildQuery(builder: 'buildkit' | 'classic', request: BuildRequest): Record<string, unknown> {
+  return {
+    dockerfile: request.dockerfile,
+    buildargs: request.buildArgs,
+    t: request.tag,
+    rm: true,
+    // A failed classic build leaves its intermediate container unless forcerm is set.
+    forcerm: true,
+    ...(request.target ? { target: request.target } : {}),
+    ...(builder === 'buildkit' ? { version: '2' } : {}),
+  };
+}
+
+/** The build's answer read to its end; an abort after it began ends the stream we read, not only the request. */
+async function readBuildStream(stream: Readable, builder: 'buildkit' | 'classic', onProgress: BuildRequest['onProgress'], abortSignal: AbortSignal): Promise<BuildOutcome> {
+  const onAbort = () => stream.destroy(new Error('build cancelled'));
+  abortSignal.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await parseBuildStream(stream, builder, onProgress);
+  } finally {
+    abortSignal.removeEventListener('abort', onAbort);
+  }
+}
+
+/** What a build that threw says: the daemon went silent, the build was cancelled or timed out, or refused. */
+function buildError(err: unknown, watch: AnswerWatch, timeout: AbortSignal, timeoutMs: number, abortSignal: AbortSignal): Error {
+  if (watch.current?.fired && !abortSignal.aborted) return watch.current.error();
+  if (abortSignal.aborted) {
+    const why = timeout.aborted ? `did not finish within ${Math.round(timeoutMs / 1000)} s and was cancelled` : 'was cancelled';
+    return new BuildFailedError(`Build ${why}`, undefined, []);
+  }
+  const e = err as DockerodeError;
+  if (isConnectionError(e)) return toAuditError(err, 'building');
+  return new DockerApiError(`Docker refused the build: ${apiMessage(e)}`, e.statusCode);
+}
+
+/** A build read to its end: its image, or the step that failed with its output. */
+function buildResult(outcome: BuildOutcome, builder: 'buildkit' | 'classic'): BuildResult {
+  if (outcome.error !== undefined) {
+    const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';
+    // A step BuildKit shared with a concurrent build failed there: the policy may build once more.
+    const Failure = outcome.failedElsewhere ? SharedStepFailedError : BuildFailedError;
+    throw new Failure(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);
+  }
+  if (!outcome.imageId) throw new BuildFailedError('Build ended without an image id', undefined, outcome.log.slice(-20));
+  return { imageId: outcome.imageId, builder, log: outcome.log, steps: outcome.steps };
 }
 
 function apiMessage(err: DockerodeError): string {
@@ -303,117 +388,73 @@ export class DockerodePort implements DockerPort {
   }
 
   private async buildWith(builder: 'buildkit' | 'classic', request: BuildRequest): Promise<BuildResult> {
-    const options: Record<string, unknown> = {
-      dockerfile: request.dockerfile,
-      buildargs: request.buildArgs,
-      t: request.tag,
-      rm: true,
-      // A failed classic build leaves its intermediate container unless forcerm is set.
-      forcerm: true,
-    };
-    if (request.target) options.target = request.target;
-    if (builder === 'buildkit') options.version = '2';
+    const query = buildQuery(builder, request);
     // Aborting the request makes the daemon cancel the build (BuildKit and classic alike).
     const timeout = AbortSignal.timeout(request.timeoutMs);
     const abortSignal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-    let session: BuildKitSession | undefined;
-    let outcome: Awaited<ReturnType<typeof parseBuildStream>>;
-    // Each request until the build's answer begins must show signs of life within the bound: a daemon
-    // that answers the ping and then nothing (or a stuck proxy) ends there, not at the build timeout.
-    let watch: Watchdog | undefined;
-    const watched = async <T>(awaiting: string, call: (signal: AbortSignal) => Promise<T>): Promise<T> => {
-      const dog = (watch = new Watchdog(this.answerBoundMs, awaiting));
-      const pending = call(AbortSignal.any([abortSignal, dog.signal]));
-      // Given up on, not only aborted (a call that ignores its signal still ends here); what it may still
-      // bring (a session, a stream) is closed.
-      const givenUp = new Promise<never>((_, reject) => dog.signal.addEventListener('abort', () => reject(dog.signal.reason), { once: true }));
-      givenUp.catch(() => undefined);
-      pending.then(
-        (late) => {
-          if (!dog.fired) return;
-          const value = late as { close?: () => void; destroy?: () => void } | undefined;
-          if (typeof value?.close === 'function') value.close();
-          else if (typeof value?.destroy === 'function') value.destroy();
-        },
-        () => undefined,
-      );
-      try {
-        return await Promise.race([pending, givenUp]);
-      } finally {
-        dog.stop();
-      }
-    };
+    const watch = new AnswerWatch(this.answerBoundMs, abortSignal);
+    const opened: { session?: BuildKitSession } = {};
+    let outcome: BuildOutcome;
     try {
       abortSignal.throwIfAborted();
-      let stream: Readable;
-      if (builder === 'buildkit' && request.contextDir) {
-        // As the docker CLI: BuildKit reads the context folder and the Dockerfile's folder through a
-        // session of ours, and applies .dockerignore itself. The build request has no body.
-        const dockerfileDir = pathPosix.dirname(request.dockerfile);
-        session = await watched('opening the BuildKit session (POST /session)', (signal) =>
-          openBuildKitSession(this.docker.modem as unknown as SessionModem, {
-            dirs: [
-              { name: 'context', dir: request.contextDir!, resetOwner: true },
-              { name: 'dockerfile', dir: path.join(request.contextDir!, dockerfileDir) },
-            ],
-            signal,
-          }),
-        );
-        const sessionId = session.id;
-        stream = await watched('starting the build (POST /build)', (signal) =>
-          this.dialBuild({ ...options, dockerfile: pathPosix.basename(request.dockerfile), remote: 'client-session', session: sessionId }, signal),
-        );
-      } else {
-        // dockerode opens a session of its own for version 2 (serving nothing we need): the tar carries all.
-        // The upload must progress (the daemon reads it), and the answer come within the bound once it is sent.
-        stream = await watched('sending the build context (POST /build)', (signal) => {
-          const progress = new Transform({
-            transform(chunk, _encoding, callback) {
-              watch?.kick();
-              callback(null, chunk);
-            },
-            flush(callback) {
-              if (watch) {
-                watch.awaiting = 'starting the build (POST /build), the context sent';
-                watch.kick();
-              }
-              callback();
-            },
-          });
-          // An error of the context stream reaches the request through `progress` (docker-modem listens).
-          const context = pipeStreams(request.context(), progress, () => undefined);
-          return this.docker.buildImage(context as unknown as NodeJS.ReadableStream, { ...options, abortSignal: signal }) as unknown as Promise<Readable>;
-        });
-      }
-      // An abort after the response began must end the stream we are reading, not only the request.
-      const onAbort = () => stream.destroy(new Error('build cancelled'));
-      abortSignal.addEventListener('abort', onAbort, { once: true });
-      try {
-        outcome = await parseBuildStream(stream, builder, request.onProgress);
-      } finally {
-        abortSignal.removeEventListener('abort', onAbort);
-      }
+      const stream =
+        builder === 'buildkit' && request.contextDir ? await this.startFromFolder(query, request, request.contextDir, watch, opened) : await this.startFromTar(query, request, watch);
+      outcome = await readBuildStream(stream, builder, request.onProgress, abortSignal);
     } catch (err) {
-      if (watch?.fired && !abortSignal.aborted) throw watch.error();
-      if (abortSignal.aborted) {
-        const why = timeout.aborted ? `did not finish within ${Math.round(request.timeoutMs / 1000)} s and was cancelled` : 'was cancelled';
-        throw new BuildFailedError(`Build ${why}`, undefined, []);
-      }
-      const e = err as DockerodeError;
-      if (isConnectionError(e)) throw toAuditError(err, 'building');
-      throw new DockerApiError(`Docker refused the build: ${apiMessage(e)}`, e.statusCode);
+      throw buildError(err, watch, timeout, request.timeoutMs, abortSignal);
     } finally {
       // Ended, failed or cancelled: the session goes with the build.
-      session?.close();
+      opened.session?.close();
     }
-    if (outcome.error !== undefined) {
-      const step = outcome.failingStep ? ` at ${outcome.failingStep}` : '';
-      // A step BuildKit shared with a concurrent build failed there: the policy may build once more.
-      const Failure = outcome.failedElsewhere ? SharedStepFailedError : BuildFailedError;
-      throw new Failure(`Build failed${step}: ${outcome.error}`, outcome.failingStep, outcome.failingOutput);
-    }
-    if (!outcome.imageId) throw new BuildFailedError('Build ended without an image id', undefined, outcome.log.slice(-20));
-    return { imageId: outcome.imageId, builder, log: outcome.log, steps: outcome.steps };
+    return buildResult(outcome, builder);
+  }
+
+  /**
+   * As the docker CLI: BuildKit reads the context folder and the Dockerfile's folder through a session of
+   * ours, and applies .dockerignore itself. The build request has no body. The session is handed over
+   * in `opened` as soon as it is open, so that it is closed whatever happens next.
+   */
+  private async startFromFolder(query: Record<string, unknown>, request: BuildRequest, contextDir: string, watch: AnswerWatch, opened: { session?: BuildKitSession }): Promise<Readable> {
+    const dockerfileDir = pathPosix.dirname(request.dockerfile);
+    const session = await watch.call('opening the BuildKit session (POST /session)', (signal) =>
+      openBuildKitSession(this.docker.modem as unknown as SessionModem, {
+        dirs: [
+          { name: 'context', dir: contextDir, resetOwner: true },
+          { name: 'dockerfile', dir: path.join(contextDir, dockerfileDir) },
+        ],
+        signal,
+      }),
+    );
+    opened.session = session;
+    return watch.call('starting the build (POST /build)', (signal) =>
+      this.dialBuild({ ...query, dockerfile: pathPosix.basename(request.dockerfile), remote: 'client-session', session: session.id }, signal),
+    );
+  }
+
+  /**
+   * The context as a tar in the request's body (the classic builder, or BuildKit without a folder).
+   * dockerode opens a session of its own for version 2 (serving nothing we need): the tar carries all.
+   * The upload must progress (the daemon reads it), and the answer come within the bound once it is sent.
+   */
+  private startFromTar(query: Record<string, unknown>, request: BuildRequest, watch: AnswerWatch): Promise<Readable> {
+    return watch.call('sending the build context (POST /build)', (signal) => {
+      const progress = new Transform({
+        transform(chunk, _encoding, callback) {
+          watch.current?.kick();
+          callback(null, chunk);
+        },
+        flush(callback) {
+          if (watch.current) {
+            watch.current.awaiting = 'starting the build (POST /build), the context sent';
+            watch.current.kick();
+          }
+          callback();
+        },
+      });
+      // An error of the context stream reaches the request through `progress` (docker-modem listens).
+      const context = pipeStreams(request.context(), progress, () => undefined);
+      return this.docker.buildImage(context as unknown as NodeJS.ReadableStream, { ...query, abortSignal: signal }) as unknown as Promise<Readable>;
+    });
   }
 
   /** POST /build without a body (the context comes through the session), answered with the progress stream. */
