@@ -1,7 +1,6 @@
 // Finds, reads and validates the config: --config FILE, else image-audit.config.json, else the
 // `imageAudit` key of package.json — looked for in the build context, then the current directory.
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import { createRequire } from 'node:module';
+import type { ErrorObject } from 'ajv';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
@@ -9,6 +8,7 @@ import type { AuditOptions } from '../types.js';
 import { waiverProblems } from '../checks/waivers.js';
 import { DurationTooLongError, parseDuration, parseSize } from '../units.js';
 import { readEnvFile } from './env-file.js';
+import { lazyValidator } from './json-validator.js';
 import { configProblems } from './rules.js';
 import { configSchema } from './schema.js';
 import { DEFAULT_GATE, type GateThresholds } from './gate-thresholds.js';
@@ -55,16 +55,7 @@ export interface LoadedConfig {
   gateGiven: Partial<GateThresholds>;
 }
 
-// Compiled on first use: most runs have no config file, and ajv costs ~100 ms to load and compile.
-let validator: ValidateFunction | undefined;
-function validateConfig(raw: unknown): ValidateFunction {
-  if (!validator) {
-    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    validator = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(configSchema);
-  }
-  validator(raw);
-  return validator;
-}
+const validateConfig = lazyValidator(configSchema);
 
 function describeError(error: ErrorObject): string {
   const at = error.instancePath || '/';
@@ -90,8 +81,8 @@ function fail(file: string, problems: string[]): never {
 }
 
 export function parseConfig(raw: unknown, file: string, baseDir: string): LoadedConfig {
-  const validate = validateConfig(raw);
-  if (validate.errors?.length) fail(file, validate.errors.map(describeError));
+  const errors = validateConfig(raw);
+  if (errors.length) fail(file, errors.map(describeError));
   const config = raw as RawConfig;
   const problems: string[] = [];
   const size = (value: string | number | undefined, at: string) => {

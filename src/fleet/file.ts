@@ -16,10 +16,10 @@
 //   }
 //
 // Relative paths (contexts, globs, envFile) are relative to the fleet file's folder.
-import type { ErrorObject, ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { lazyValidator } from '../config/json-validator.js';
 import { parseConfig, type LoadedConfig } from '../config/load.js';
 import { UsageError } from '../errors.js';
 
@@ -68,14 +68,7 @@ export interface FleetFile {
   entries: FleetFileEntry[];
 }
 
-let validator: ValidateFunction | undefined;
-function validate(raw: unknown): ErrorObject[] {
-  if (!validator) {
-    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    validator = new Ajv({ allErrors: true, allowUnionTypes: true, strict: false }).compile(fleetSchema);
-  }
-  return validator(raw) ? [] : (validator.errors ?? []);
-}
+const validate = lazyValidator(fleetSchema, { strict: false });
 
 function describe(error: ErrorObject): string {
   const at = error.instancePath || '/';
