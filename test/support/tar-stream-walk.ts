@@ -5,6 +5,9 @@ import { createGunzip } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+// Which tars are the layers, in what order, is read from the same JSON files as the product reads them:
+// what this reference stands for is the walk of the tars.
+import { layoutOf } from '../../src/facts/layers.js';
 
 interface LayerFile {
   /** The layer tar's name in the export, e.g. "abc…/layer.tar" or "blobs/sha256/abc…". */
@@ -136,33 +139,4 @@ export async function referenceWalk(exported: Readable, options: WalkOptions): P
   });
   await pipeline(exported, outer, { signal: options.signal });
   return { ...layoutOf(jsons), layerBytes };
-}
-
-function parse(buffer: Buffer | undefined): any {
-  if (!buffer) return undefined;
-  try {
-    return JSON.parse(buffer.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Layer order and history from manifest.json (legacy) or index.json → manifest → config (OCI). */
-function layoutOf(jsons: Map<string, Buffer>): Omit<ImageLayout, 'layerBytes'> {
-  const manifest = parse(jsons.get('manifest.json'));
-  if (Array.isArray(manifest) && manifest[0]?.Layers) {
-    const config = parse(jsons.get(manifest[0].Config));
-    return { layers: manifest[0].Layers as string[], history: config?.history ?? [] };
-  }
-  const blob = (digest: string) => jsons.get(`blobs/${digest.replace(':', '/')}`);
-  const index = parse(jsons.get('index.json'));
-  const ociManifest = index?.manifests?.[0] ? parse(blob(index.manifests[0].digest)) : undefined;
-  if (ociManifest?.layers) {
-    const config = ociManifest.config ? parse(blob(ociManifest.config.digest)) : undefined;
-    return {
-      layers: (ociManifest.layers as Array<{ digest: string }>).map((l) => `blobs/${l.digest.replace(':', '/')}`),
-      history: config?.history ?? [],
-    };
-  }
-  return { layers: [], history: [] };
 }
