@@ -11,7 +11,7 @@ import { parseBuildStream, SharedStepFailedError, type BuildOutcome } from './bu
 import { openBuildKitSession, type BuildKitSession, type SessionModem } from './buildkit/session.js';
 import { demuxLogs, frameReader } from './logs.js';
 import { chunksOf, type ChunkSource } from './chunk-source.js';
-import { rawGet, type RawResponse } from './raw-http.js';
+import { rawGet, type RawEndpoint, type RawResponse } from './raw-http.js';
 import { parseGroup, parsePasswd } from '../etc-files.js';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Agent as HttpsAgent } from 'node:https';
@@ -777,18 +777,23 @@ export class DockerodePort implements DockerPort {
   }
 
   /**
-   * A large body (an export, an archive) read through the engine's unix socket into one reused buffer
-   * (raw-http.ts): 'not-found' for a 404, the daemon's refusal for another error status. Undefined when
-   * the engine is not reached through a socket (TCP, TLS, SSH): then dockerode streams it.
+   * A large body (an export, an archive) read through the engine's unix socket or plain TCP port into one
+   * reused buffer (raw-http.ts): 'not-found' for a 404, the daemon's refusal for another error status.
+   * Undefined when the engine is reached through TLS or SSH: then dockerode streams it.
    */
   private async rawBody(apiPath: string, what: string, body: string, ms: number, signal?: AbortSignal): Promise<ChunkSource | 'not-found' | undefined> {
-    const modem = this.docker.modem as unknown as { getSocketPath?: () => Promise<string> | undefined; version?: string };
+    const modem = this.docker.modem as unknown as { getSocketPath?: () => Promise<string> | undefined; protocol?: string; host?: string; port?: number | string; version?: string };
     const socketPath = await modem.getSocketPath?.();
-    if (!socketPath) return undefined;
+    const endpoint: RawEndpoint | undefined = socketPath
+      ? { socketPath }
+      : modem.protocol === 'http' && modem.host && Number(modem.port) > 0
+        ? { host: modem.host, port: Number(modem.port) }
+        : undefined;
+    if (!endpoint) return undefined;
     const bound = AbortSignal.timeout(ms);
     let response: RawResponse;
     try {
-      response = await rawGet(socketPath, `${modem.version ? `/${modem.version}` : ''}${apiPath}`, signal ? AbortSignal.any([signal, bound]) : bound, body);
+      response = await rawGet(endpoint, `${modem.version ? `/${modem.version}` : ''}${apiPath}`, signal ? AbortSignal.any([signal, bound]) : bound, body);
     } catch (err) {
       if (signal?.aborted) throw abortError(signal);
       if (bound.aborted) throw new DaemonUnreachableError(`Docker daemon did not answer within ${ms / 1000} s while ${what}`);

@@ -1,5 +1,5 @@
-// One GET over the daemon's unix socket, its body read into a single reused buffer: the way in for the two
-// large streams of an audit (the image export, a node_modules archive). Node's http client hands every
+// One GET over the daemon's unix socket or plain TCP, its body read into a single reused buffer: the way
+// in for the two large streams of an audit (the image export, a node_modules archive). Node's http client hands every
 // socket read over in a fresh buffer that only a garbage collection frees: streaming a 700 MB archive that
 // way took a process from 43 to 89 MiB of RSS, this way to 50 MiB (bench/http-stream-rss.mjs,
 // docs/bench.md). The body's chunks are therefore lent (chunk-source.ts). HTTP/1.1 as the daemon answers
@@ -19,6 +19,9 @@ const TEXT_BOUND_MS = 30_000;
 const UNREAD_BOUND_MS = 30_000;
 /** A daemon that sends nothing for this long while its body is read has stopped (not our consumer: its waits pause the clock). */
 const IDLE_BOUND_MS = 120_000;
+
+/** Where the daemon listens: a unix socket, or a TCP port without TLS (`tcp://host:2375`). */
+export type RawEndpoint = { socketPath: string } | { host: string; port: number };
 
 export interface ResponseHead {
   status: number;
@@ -150,13 +153,13 @@ export interface RawResponse extends ResponseHead {
 }
 
 /**
- * GET `path` on the unix socket and resolve once the response's head is read; the body waits, unread,
+ * GET `path` on the endpoint and resolve once the response's head is read; the body waits, unread,
  * for `body` or `text` (within UNREAD_BOUND_MS, or the request ends). `answer` bounds the wait for the
  * head: its abort ends the request. Once the body is read, a daemon silent for IDLE_BOUND_MS while we
  * wait for its bytes ends it too. `what` names the body in errors ("the image export ended before its end").
  */
 export function rawGet(
-  socketPath: string,
+  endpoint: RawEndpoint,
   path: string,
   answer: AbortSignal,
   what: string,
@@ -248,7 +251,8 @@ export function rawGet(
     };
 
     const socket = net.connect({
-      path: socketPath,
+      // A bracketed IPv6 literal (as a URL writes it) is the address without its brackets.
+      ...('socketPath' in endpoint ? { path: endpoint.socketPath } : { host: endpoint.host.replace(/^\[(.*)\]$/, '$1'), port: endpoint.port }),
       onread: {
         buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
         callback: (bytes: number, buffer: Uint8Array) => {
@@ -263,7 +267,8 @@ export function rawGet(
       },
     });
     socket.on('timeout', () => fail(Object.assign(new Error(`${what}: the daemon sent nothing for ${idleMs / 1000} s`), { code: 'ETIMEDOUT' })));
-    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: image-audit\r\nConnection: close\r\n\r\n`));
+    const host = 'socketPath' in endpoint ? 'docker' : `${endpoint.host}:${endpoint.port}`;
+    socket.on('connect', () => socket.write(`GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: image-audit\r\nConnection: close\r\n\r\n`));
     // A reset after the head names the body it cut (the code is kept).
     socket.on('error', (err: NodeJS.ErrnoException) => fail(headed ? Object.assign(new Error(`${what} broke off: ${err.message}`), { code: err.code }) : err));
     // The end of the connection: what is still waiting is read first, then the body must be complete.

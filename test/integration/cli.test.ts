@@ -133,6 +133,29 @@ describe('image-audit on an image reference (no build)', () => {
     expect(check.evidence.from).toBe('image: /opt/node_app/package-lock.json');
     expect(check.message).toContain('fake-tsc, tsc-helper');
   });
+
+  it('reads the export and the node_modules archive the same way from a tcp:// engine (a loopback port to the same daemon)', async () => {
+    const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+    const proxy = net.createServer((client) => {
+      const daemon = net.connect(socketPath);
+      client.pipe(daemon).pipe(client);
+      client.on('error', () => daemon.destroy());
+      daemon.on('error', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      const host = `tcp://127.0.0.1:${(proxy.address() as net.AddressInfo).port}`;
+      const run = await runCli([leakedTag, '--only', 'no-dev-dependencies,secrets', '--format', 'json'], { DOCKER_HOST: host, IMAGE_AUDIT_CACHE: 'off' });
+      expect(run.code, run.stderr).toBe(1);
+      const [deps, secrets] = (JSON.parse(run.stdout) as AuditReport).checks;
+      expect([deps.id, deps.status]).toEqual(['no-dev-dependencies', 'fail']);
+      expect(deps.message).toContain('fake-tsc, tsc-helper');
+      expect([secrets.id, secrets.status]).toEqual(['secrets', 'pass']);
+      expect(secrets.message).toMatch(/ MB streamed, /);
+    } finally {
+      proxy.close();
+    }
+  });
 });
 
 describe('cleanup', () => {

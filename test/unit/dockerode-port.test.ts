@@ -3,7 +3,7 @@
 import Docker from 'dockerode';
 import { writeFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,14 +20,17 @@ const socketPath = path.join(os.tmpdir(), `dockerode-port-${process.pid}-${Date.
 let routes: Record<string, Handler> = {};
 let upgrades: Record<string, UpgradeHandler> = {};
 const seen: string[] = [];
-const server = http.createServer((req, res) => {
+const answer: Handler = (req, res) => {
   const route = `${req.method} ${new URL(req.url ?? '/', 'http://stub').pathname}`;
   seen.push(`${route}${new URL(req.url ?? '/', 'http://stub').search}`);
   const handler = routes[route];
   if (handler) return handler(req, res);
   // What Docker answers on a path it does not serve (e.g. Podman's /libpod endpoints).
   json(res, 404, { message: 'page not found' });
-});
+};
+const server = http.createServer(answer);
+/** The same daemon on a port of 127.0.0.1: a tcp:// engine without TLS. */
+const tcpServer = http.createServer(answer);
 server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
   const route = `${req.method} ${new URL(req.url ?? '/', 'http://stub').pathname}`;
   const handler = upgrades[route];
@@ -53,7 +56,7 @@ const port = () => new DockerodePort(new Docker({ socketPath }));
 /** A `top` answer: its column titles, then its rows. */
 const topAnswer = (Titles: string[], Processes: string[][]): Handler => (_req, res) => json(res, 200, { Titles, Processes });
 
-beforeAll(() => new Promise<void>((resolve) => server.listen(socketPath, resolve)));
+beforeAll(() => Promise.all([new Promise<void>((resolve) => server.listen(socketPath, resolve)), new Promise<void>((resolve) => tcpServer.listen(0, '127.0.0.1', resolve))]));
 afterEach(() => {
   routes = {};
   upgrades = {};
@@ -62,7 +65,8 @@ afterEach(() => {
 afterAll(() => {
   // Hung requests (the cancellation tests) hold their sockets: close them all, not only the idle ones.
   server.closeAllConnections();
-  return new Promise<void>((resolve) => server.close(() => resolve()));
+  tcpServer.closeAllConnections();
+  return Promise.all([server, tcpServer].map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
 });
 
 describe('DockerodePort: errors', () => {
@@ -319,6 +323,15 @@ describe('DockerodePort: the large bodies, read raw from the socket', () => {
     expect(read.equals(body)).toBe(true);
     expect(buffers.size).toBe(1);
     expect(seen).toEqual(['GET /images/team/api%3A9/get']);
+  });
+
+  it('exports an image from a tcp:// engine without TLS the same way: lent from one buffer', async () => {
+    const body = Buffer.alloc(1024 * 1024, 7);
+    routes['GET /images/api%3A9/get'] = (_req, res) => res.writeHead(200, { 'Content-Type': 'application/x-tar' }).end(body);
+    const tcp = new DockerodePort(new Docker({ host: '127.0.0.1', port: (tcpServer.address() as AddressInfo).port, protocol: 'http' }));
+    const { body: read, buffers } = await collect(await tcp.exportImage('api:9'));
+    expect(read.equals(body)).toBe(true);
+    expect(buffers.size).toBe(1);
   });
 
   it('an export of an image that is not there is ImageNotFoundError; another refusal carries the message', async () => {

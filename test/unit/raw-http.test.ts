@@ -1,6 +1,7 @@
 // The raw HTTP read of the daemon's large bodies (src/docker/raw-http.ts). ResponseParser: whole responses
 // and every way of cutting them into pieces give the same body; its errors; a callback's promise holds the
-// rest back. rawGet against real servers on a unix socket in a temporary folder (never TCP): a large chunked
+// rest back. rawGet against real servers on a unix socket in a temporary folder (and once on a port of 127.0.0.1, as
+// a tcp:// engine without TLS is read; never another address): a large chunked
 // body read through the one lent buffer, error statuses, early ends, aborts, a throwing consumer. Every
 // connection a server accepts must have ended when its test does (afterEach).
 import { createHash, randomBytes } from 'node:crypto';
@@ -466,8 +467,11 @@ interface Served {
 
 const served: Served[] = [];
 
-/** A server on a unix socket in a new temporary folder; `answer` runs once a request's head is read. */
-async function serve(answer: (socket: net.Socket, request: string) => void | Promise<void>): Promise<Served> {
+/**
+ * A server on a unix socket in a new temporary folder (or, with `tcp`, on a free port of 127.0.0.1);
+ * `answer` runs once a request's head is read.
+ */
+async function serve(answer: (socket: net.Socket, request: string) => void | Promise<void>, listen: { tcp?: boolean } = {}): Promise<Served> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raw-http-'));
   const socketPath = path.join(dir, 'docker.sock');
   const conns: Conn[] = [];
@@ -502,9 +506,10 @@ async function serve(answer: (socket: net.Socket, request: string) => void | Pro
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => resolve());
+    if (listen.tcp) server.listen(0, '127.0.0.1', () => resolve());
+    else server.listen(socketPath, () => resolve());
   });
-  const s: Served = { path: socketPath, dir, server, conns, firstConn };
+  const s: Served = { path: listen.tcp ? `127.0.0.1:${(server.address() as net.AddressInfo).port}` : socketPath, dir, server, conns, firstConn };
   served.push(s);
   return s;
 }
@@ -595,7 +600,7 @@ describe('rawGet', () => {
     const s = await serve((socket) => {
       socket.end(response('HTTP/1.1 200 OK', ['Api-Version: 1.45', 'Content-Length: 5'], 'hello'));
     });
-    const res = await rawGet(s.path, '/v1.45/images/node%3A20/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/v1.45/images/node%3A20/get', AbortSignal.timeout(5000), 'the image export');
     const conn = await s.firstConn;
     const request = await conn.request;
     expect(request.split(CRLF)[0]).toBe('GET /v1.45/images/node%3A20/get HTTP/1.1');
@@ -610,10 +615,22 @@ describe('rawGet', () => {
     expect(s.conns).toHaveLength(1);
   });
 
+  it('reads a tcp:// engine without TLS the same way: Host names its address', async () => {
+    const s = await serve((socket) => void socket.end(response('HTTP/1.1 200 OK', ['Content-Length: 5'], 'hello')), { tcp: true });
+    const port = Number(s.path.split(':')[1]);
+    const res = await rawGet({ host: '127.0.0.1', port }, '/v1.41/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const request = await (await s.firstConn).request;
+    expect(request.split(CRLF)[0]).toBe('GET /v1.41/images/x/get HTTP/1.1');
+    expect(request).toContain(`\r\nHost: 127.0.0.1:${port}\r\n`);
+    const parts: string[] = [];
+    await res.body((chunk) => void parts.push(chunk.toString()));
+    expect(parts.join('')).toBe('hello');
+  });
+
   it('reads an 8 MB chunked body byte for byte, every chunk lent from one reused buffer', async () => {
     const data = randomBytes(8 * 1024 * 1024);
     const s = await serve((socket) => writeChunked(socket, data, 1));
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
     expect(res.status).toBe(200);
     const out = Buffer.alloc(data.length + 1);
     let bytes = 0;
@@ -641,7 +658,7 @@ describe('rawGet', () => {
   it('reads it byte for byte when the consumer sometimes waits: a waited-on chunk stays intact until its promise settles', async () => {
     const data = randomBytes(8 * 1024 * 1024);
     const s = await serve((socket) => writeChunked(socket, data, 2));
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
     const out = Buffer.alloc(data.length + 1);
     let bytes = 0;
     let calls = 0;
@@ -679,7 +696,7 @@ describe('rawGet', () => {
       }
       socket.end();
     });
-    const res = await rawGet(s.path, '/containers/x/archive', AbortSignal.timeout(5000), 'the archive');
+    const res = await rawGet({ socketPath: s.path }, '/containers/x/archive', AbortSignal.timeout(5000), 'the archive');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/x-tar');
     const parts: Buffer[] = [];
@@ -691,7 +708,7 @@ describe('rawGet', () => {
     for (const raw of [response('HTTP/1.1 204 No Content', ['Api-Version: 1.45']), response('HTTP/1.1 200 OK', ['Content-Length: 0'])]) {
       // The server leaves the connection open: the end of the body is what ends it.
       const s = await serve((socket) => void socket.write(raw));
-      const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+      const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
       let chunks = 0;
       await res.body(() => void chunks++);
       expect(chunks).toBe(0);
@@ -702,7 +719,7 @@ describe('rawGet', () => {
   it("a 404's JSON body comes whole from text()", async () => {
     const message = '{"message":"No such image: ghost:latest"}\n';
     const s = await serve((socket) => void socket.write(json('404 Not Found', message)));
-    const res = await rawGet(s.path, '/images/ghost:latest/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/ghost:latest/get', AbortSignal.timeout(5000), 'the image export');
     expect(res.status).toBe(404);
     expect(res.headers.get('content-type')).toBe('application/json');
     expect(await res.text()).toBe(message);
@@ -717,7 +734,7 @@ describe('rawGet', () => {
       await send(socket, chunked([message.slice(0, 20), message.slice(20)]));
       socket.end();
     });
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
     expect(res.status).toBe(500);
     expect(await res.text()).toBe(message);
   });
@@ -725,13 +742,13 @@ describe('rawGet', () => {
   it('text() keeps the first 64 KB of a large error body', async () => {
     const big = 'e'.repeat(100_000);
     const s = await serve((socket) => void socket.end(json('500 Internal Server Error', big)));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     expect(await res.text()).toBe(big.slice(0, 64 * 1024));
   });
 
   it('a body read twice: the second read rejects', async () => {
     const s = await serve((socket) => void socket.end(json('200 OK', '{}')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the image export');
     await expect(res.text()).resolves.toBe('{}');
     await expect(res.body(() => {})).rejects.toThrow(/internal: the image export was read twice/);
   });
@@ -741,7 +758,7 @@ describe('rawGet', () => {
       await send(socket, response('HTTP/1.1 200 OK', ['Content-Length: 100000'], bytesOf(30_000, 4)));
       socket.end();
     });
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
     let bytes = 0;
     const err = await res.body((chunk) => void (bytes += chunk.length)).then(
       () => undefined,
@@ -760,7 +777,7 @@ describe('rawGet', () => {
       await sleep(10);
       socket.end();
     });
-    const res = await rawGet(s.path, '/containers/x/archive', AbortSignal.timeout(5000), 'the archive of /app/node_modules');
+    const res = await rawGet({ socketPath: s.path }, '/containers/x/archive', AbortSignal.timeout(5000), 'the archive of /app/node_modules');
     const parts: string[] = [];
     await expect(
       res.body(async (chunk) => {
@@ -773,14 +790,14 @@ describe('rawGet', () => {
 
   it('the server closing before answering rejects the request', async () => {
     const s = await serve((socket) => void socket.end());
-    await expect(rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body')).rejects.toThrow(/closed the connection before answering/);
+    await expect(rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body')).rejects.toThrow(/closed the connection before answering/);
   });
 
   it('a server that never answers: the request rejects when the answer signal aborts, and the connection ends', async () => {
     const s = await serve(() => {});
     const answer = AbortSignal.timeout(200);
     const started = Date.now();
-    const err = await rawGet(s.path, '/images/x/get', answer, 'the image export').then(
+    const err = await rawGet({ socketPath: s.path }, '/images/x/get', answer, 'the image export').then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -795,7 +812,7 @@ describe('rawGet', () => {
   it('a server that sends half a head and stalls: the answer signal still ends it', async () => {
     const s = await serve((socket) => void socket.write('HTTP/1.1 200 OK\r\nContent-Le'));
     const answer = AbortSignal.timeout(200);
-    const err = await rawGet(s.path, '/x', answer, 'the body').then(
+    const err = await rawGet({ socketPath: s.path }, '/x', answer, 'the body').then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -807,7 +824,7 @@ describe('rawGet', () => {
   it('an answer signal already aborted rejects with its reason', async () => {
     const s = await serve(() => {});
     const reason = new Error('the audit was cancelled');
-    await expect(rawGet(s.path, '/x', AbortSignal.abort(reason), 'the body')).rejects.toBe(reason);
+    await expect(rawGet({ socketPath: s.path }, '/x', AbortSignal.abort(reason), 'the body')).rejects.toBe(reason);
   });
 
   it('the answer signal bounds the head only: aborted once the head is in, the body is still read', async () => {
@@ -817,7 +834,7 @@ describe('rawGet', () => {
       socket.end('hello');
     });
     const answer = new AbortController();
-    const res = await rawGet(s.path, '/x', answer.signal, 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', answer.signal, 'the body');
     answer.abort(new Error('the answer bound'));
     const parts: string[] = [];
     await res.body((chunk) => void parts.push(chunk.toString()));
@@ -827,7 +844,7 @@ describe('rawGet', () => {
   it("a consumer's abort during the body rejects with its reason and ends the connection", async () => {
     // The server sends part of a body and then nothing, the connection open.
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 1000000'], 'x'.repeat(1000))));
-    const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+    const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
     const controller = new AbortController();
     const reason = new Error('the audit was cancelled');
     let bytes = 0;
@@ -842,7 +859,7 @@ describe('rawGet', () => {
 
   it("a consumer's abort while its own promise is pending rejects with its reason", async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked'], '3\r\nabc\r\n')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     const controller = new AbortController();
     const reason = new Error('stop');
     const read = res.body(() => {
@@ -855,7 +872,7 @@ describe('rawGet', () => {
 
   it('a consumer signal already aborted rejects at once', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 10'], '01234')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     const reason = new Error('already');
     let chunks = 0;
     await expect(res.body(() => void chunks++, AbortSignal.abort(reason))).rejects.toBe(reason);
@@ -893,7 +910,7 @@ describe('rawGet', () => {
     it(`onChunk${how} rejects the body with that error and ends the connection`, async () => {
       const data = randomBytes(2 * 1024 * 1024);
       const s = await serve((socket) => writeChunked(socket, data, seed));
-      const res = await rawGet(s.path, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
+      const res = await rawGet({ socketPath: s.path }, '/images/x/get', AbortSignal.timeout(5000), 'the image export');
       const failure = new Error(message);
       let calls = 0;
       await expect(res.body(onChunk(() => ++calls === at, failure))).rejects.toBe(failure);
@@ -904,7 +921,7 @@ describe('rawGet', () => {
 
   it('onChunk throwing on the first chunk (in the same read as the head) rejects with that error', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 10'], '0123456789')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     const failure = new Error('no');
     await expect(
       res.body(() => {
@@ -916,7 +933,7 @@ describe('rawGet', () => {
 
   it('nothing reaches the consumer after an abort while it waited, even what the same read held', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Transfer-Encoding: chunked'], '3\r\nabc\r\n3\r\ndef\r\n3\r\nghi\r\n')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     const controller = new AbortController();
     const reason = new Error('stop');
     const seen: string[] = [];
@@ -932,21 +949,21 @@ describe('rawGet', () => {
 
   it('a consumer failing with undefined still fails the body (a body cut short never resolves)', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 100'], 'abc')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the body');
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the body');
     await expect(res.body(() => Promise.reject(undefined))).rejects.toThrow('the body was not read to its end');
     await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
   });
 
   it('a body nobody reads is dropped after its bound: the connection ends, a late read says why', async () => {
     const s = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 10'], '01234')));
-    const res = await rawGet(s.path, '/x', AbortSignal.timeout(5000), 'the image export', { unreadMs: 150, idleMs: 5000 });
+    const res = await rawGet({ socketPath: s.path }, '/x', AbortSignal.timeout(5000), 'the image export', { unreadMs: 150, idleMs: 5000 });
     await within((await s.firstConn).closed, 2000, 'the server sees the connection end');
     await expect(res.body(() => undefined)).rejects.toThrow('the image export was not read within 0.15 s');
   });
 
   it('a daemon silent mid-body ends the read; the consumer waiting longer than the bound does not', async () => {
     const stalls = await serve((socket) => void socket.write(response('HTTP/1.1 200 OK', ['Content-Length: 100'], '0123456789')));
-    const stalled = await rawGet(stalls.path, '/x', AbortSignal.timeout(5000), 'the archive of /app/node_modules', { unreadMs: 5000, idleMs: 200 });
+    const stalled = await rawGet({ socketPath: stalls.path }, '/x', AbortSignal.timeout(5000), 'the archive of /app/node_modules', { unreadMs: 5000, idleMs: 200 });
     await expect(stalled.body(() => undefined)).rejects.toMatchObject({ code: 'ETIMEDOUT', message: 'the archive of /app/node_modules: the daemon sent nothing for 0.2 s' });
 
     const slowReader = await serve(async (socket) => {
@@ -955,7 +972,7 @@ describe('rawGet', () => {
         await sleep(20);
       }
     });
-    const res = await rawGet(slowReader.path, '/x', AbortSignal.timeout(5000), 'the body', { unreadMs: 5000, idleMs: 200 });
+    const res = await rawGet({ socketPath: slowReader.path }, '/x', AbortSignal.timeout(5000), 'the body', { unreadMs: 5000, idleMs: 200 });
     const parts: string[] = [];
     await res.body((chunk) => {
       parts.push(chunk.toString());
@@ -967,7 +984,7 @@ describe('rawGet', () => {
   it('a socket path that does not exist rejects with ENOENT', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'raw-http-'));
     try {
-      await expect(rawGet(path.join(dir, 'absent.sock'), '/x', AbortSignal.timeout(5000), 'the body')).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(rawGet({ socketPath: path.join(dir, 'absent.sock') }, '/x', AbortSignal.timeout(5000), 'the body')).rejects.toMatchObject({ code: 'ENOENT' });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
