@@ -28,95 +28,46 @@ interface VisitedDir {
 
 const SLASH = Buffer.from('/');
 
+/** The include and exclude matchers, with what fsutil's SkipDir needs to know of their patterns. */
+interface Filters {
+  include?: PatternMatcher;
+  exclude?: PatternMatcher;
+  /** Every include is a plain folder prefix: a folder none of them lies under can be skipped whole. */
+  onlyPrefixIncludes: boolean;
+  /** Every exception (`!…`) of the excludes is a plain folder prefix: the same, for excluded folders. */
+  onlyPrefixExcludeExceptions: boolean;
+}
+
 export async function* walkFiltered(
   root: string,
   filter: { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[] },
   signal?: AbortSignal,
 ): AsyncGenerator<WalkEntry> {
-  let includePatterns = filter.includePatterns?.length ? [...filter.includePatterns] : undefined;
-  if (filter.followPaths?.length) {
-    const targets = await followLinks(root, filter.followPaths);
-    if (targets) includePatterns = dedupePaths([...(includePatterns ?? []), ...targets]);
-  }
-  const matcher = (patterns: string[] | undefined, what: string) => {
-    if (!patterns?.length) return undefined;
-    try {
-      return new PatternMatcher(patterns);
-    } catch (err) {
-      // As fsutil words it (Go prints a []string as [a b]).
-      throw new Error(`invalid ${what}: [${patterns.join(' ')}]: ${(err as Error).message}`);
-    }
-  };
-  const include = matcher(includePatterns, 'includepatterns');
-  const exclude = matcher(filter.excludePatterns, 'excludepatterns');
-  const onlyPrefixIncludes = include ? include.patterns.every((p) => p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true;
-  const onlyPrefixExcludeExceptions = exclude ? exclude.patterns.every((p) => !p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true;
+  const filters = await filtersOf(root, filter);
   const parents: VisitedDir[] = [];
 
   async function* visit(absolute: Buffer, relative: Buffer | undefined, depth: number): AsyncGenerator<WalkEntry> {
-    let names: Buffer[];
-    try {
-      names = (await readdir(absolute, { encoding: 'buffer' })).sort(Buffer.compare);
-    } catch (err) {
-      // A folder gone since it was listed is skipped (fsutil turns "not exist" into SkipDir).
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-      const parent = parents[depth - 1];
-      // An unreadable folder that was filtered out is no error (fsutil: skip && ErrPermission).
-      if (parent && !parent.emitted && (err as NodeJS.ErrnoException).code === 'EACCES') return;
-      throw err;
-    }
+    const names = await listFolder(absolute, parents[depth - 1]);
     for (const name of names) {
       signal?.throwIfAborted();
       const childAbsolute = Buffer.concat([absolute, SLASH, name]);
       const childRelative = relative ? Buffer.concat([relative, SLASH, name]) : name;
-      let stat: BigIntStats;
-      try {
-        stat = await lstat(childAbsolute, { bigint: true });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
+      const stat = await lstatIfThere(childAbsolute);
+      if (!stat) continue;
       const entry: WalkEntry = { relative: childRelative, absolute: childAbsolute, stat };
-      const isDir = stat.isDirectory();
       // Patterns are text: a name that is not UTF-8 is matched with its bytes decoded (as Go's regexp
       // reads invalid bytes as U+FFFD), but sent as bytes.
       const text = childRelative.toString('utf8');
       parents.length = depth;
-      const parent = parents[depth - 1];
-      const dir: VisitedDir | undefined = isDir ? { entry, pathWithSep: `${text}/`, emitted: false } : undefined;
-      let skip = false;
-      // fsutil's SkipDir: a folder no pattern can keep anything inside of is not walked at all.
-      let skipDir = false;
-      if (include) {
-        const [matched, info] = matchWith(include, 'includepatterns', text, parent?.includeInfo);
-        if (dir) dir.includeInfo = info;
-        if (!matched) {
-          if (isDir && onlyPrefixIncludes) {
-            skipDir = !include.patterns.some((p) => !p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`));
-          }
-          skip = true;
-        }
-      }
-      if (exclude && !skipDir) {
-        const [matched, info] = matchWith(exclude, 'excludepatterns', text, parent?.excludeInfo);
-        if (dir) dir.excludeInfo = info;
-        if (matched) {
-          if (isDir && onlyPrefixExcludeExceptions) {
-            skipDir = !(exclude.exclusions && exclude.patterns.some((p) => p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`)));
-          }
-          skip = true;
-        }
-      }
+      const dir: VisitedDir | undefined = stat.isDirectory() ? { entry, pathWithSep: `${text}/`, emitted: false } : undefined;
+      const { skip, skipDir } = filterEntry(filters, text, dir, parents[depth - 1]);
       if (skipDir) continue;
 
       if (!skip) {
         if (stat.isSymbolicLink()) {
-          try {
-            entry.linkname = await readlink(childAbsolute, { encoding: 'buffer' });
-          } catch (err) {
-            if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-            throw err;
-          }
+          const linkname = await readlinkIfThere(childAbsolute);
+          if (!linkname) continue;
+          entry.linkname = linkname;
         }
         // Folders filtered out themselves but holding this entry are sent first, outermost first.
         for (const p of parents) {
@@ -136,6 +87,98 @@ export async function* walkFiltered(
   }
 
   yield* visit(Buffer.from(path.resolve(root)), undefined, 0);
+}
+
+/** The session's patterns as matchers; followpaths become include patterns (with their links resolved). */
+async function filtersOf(root: string, filter: { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[] }): Promise<Filters> {
+  let includePatterns = filter.includePatterns?.length ? [...filter.includePatterns] : undefined;
+  if (filter.followPaths?.length) {
+    const targets = await followLinks(root, filter.followPaths);
+    if (targets) includePatterns = dedupePaths([...(includePatterns ?? []), ...targets]);
+  }
+  const matcher = (patterns: string[] | undefined, what: string) => {
+    if (!patterns?.length) return undefined;
+    try {
+      return new PatternMatcher(patterns);
+    } catch (err) {
+      // As fsutil words it (Go prints a []string as [a b]).
+      throw new Error(`invalid ${what}: [${patterns.join(' ')}]: ${(err as Error).message}`);
+    }
+  };
+  const include = matcher(includePatterns, 'includepatterns');
+  const exclude = matcher(filter.excludePatterns, 'excludepatterns');
+  return {
+    include,
+    exclude,
+    onlyPrefixIncludes: include ? include.patterns.every((p) => p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true,
+    onlyPrefixExcludeExceptions: exclude ? exclude.patterns.every((p) => !p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true,
+  };
+}
+
+/**
+ * fsutil's filter for one entry: `skip` it (not sent; a folder is still walked), or `skipDir` (fsutil's
+ * SkipDir: a folder no pattern can keep anything inside of is not walked at all). A folder's match
+ * results are kept on it for its children's matches.
+ */
+function filterEntry(filters: Filters, text: string, dir: VisitedDir | undefined, parent: VisitedDir | undefined): { skip: boolean; skipDir: boolean } {
+  const { include, exclude } = filters;
+  let skip = false;
+  let skipDir = false;
+  if (include) {
+    const [matched, info] = matchWith(include, 'includepatterns', text, parent?.includeInfo);
+    if (dir) dir.includeInfo = info;
+    if (!matched) {
+      if (dir && filters.onlyPrefixIncludes) {
+        skipDir = !include.patterns.some((p) => !p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`));
+      }
+      skip = true;
+    }
+  }
+  if (exclude && !skipDir) {
+    const [matched, info] = matchWith(exclude, 'excludepatterns', text, parent?.excludeInfo);
+    if (dir) dir.excludeInfo = info;
+    if (matched) {
+      if (dir && filters.onlyPrefixExcludeExceptions) {
+        skipDir = !(exclude.exclusions && exclude.patterns.some((p) => p.exclusion && `${withoutTrailingGlob(p)}/`.startsWith(`${text}/`)));
+      }
+      skip = true;
+    }
+  }
+  return { skip, skipDir };
+}
+
+/** A folder's names in Go's order (bytewise); [] for a folder gone since it was listed, or one filtered out that cannot be read. */
+async function listFolder(absolute: Buffer, parent: VisitedDir | undefined): Promise<Buffer[]> {
+  try {
+    return (await readdir(absolute, { encoding: 'buffer' })).sort(Buffer.compare);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // A folder gone since it was listed is skipped (fsutil turns "not exist" into SkipDir).
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    // An unreadable folder that was filtered out is no error (fsutil: skip && ErrPermission).
+    if (parent && !parent.emitted && code === 'EACCES') return [];
+    throw err;
+  }
+}
+
+/** An entry's lstat, or undefined when it is gone since its folder was listed. */
+async function lstatIfThere(absolute: Buffer): Promise<BigIntStats | undefined> {
+  try {
+    return await lstat(absolute, { bigint: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** A symlink's target, or undefined when the link is gone since its folder was listed. */
+async function readlinkIfThere(absolute: Buffer): Promise<Buffer | undefined> {
+  try {
+    return await readlink(absolute, { encoding: 'buffer' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
