@@ -109,13 +109,54 @@ n=0; until [ "$(docker inspect -f '{{.State.Health.Status}}' "$id")" = healthy ]
 docker stop "$id" >/dev/null`;
 const SIX = 'non-root-user,init-pid1,sigterm-shutdown,healthcheck,no-dev-dependencies,size-budget';
 
+/** The median of some numbers. */
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const audit = (...args) => [process.execPath, [bin, image, '--format', 'json', ...args]];
+
+/**
+ * Contenders [name, command, argv, env?] run one after another, `runs` rounds; then each one's medians:
+ * wall, the machine's CPU, dockerd's (its waited-for helpers included), containerd's and the client's.
+ */
+async function interleavedRuns(title, contenders) {
+  const rows = [];
+  for (let r = 0; r < runs; r++) for (const [what, command, argv, childEnv] of contenders) rows.push(await measured(what, command, argv, childEnv?.()));
+  console.log(`\n${title} (ms; medians of each column): wall, CPU of the machine, of dockerd (+ helpers), of containerd, of the client`);
+  const width = Math.max(...contenders.map(([what]) => what.length));
+  for (const [what] of contenders) {
+    const m = (k) => median(rows.filter((x) => x.what === what).map((x) => x[k]));
+    console.log(`  ${what.padEnd(width)}  wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  containerd ${m('containerdMs')}  client ${m('clientMs')}`);
+  }
+}
+
 try {
   console.log(`image ${image}; dockerd ${docker('version', '-f', '{{.Server.Version}}')} (pid ${dockerd}, containerd pid ${containerd}); ${runs} runs of each; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`);
   if (parts.has('1')) await perCallPart();
-  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  if (parts.has('2')) await wholeRunsPart(median);
-  if (parts.has('3')) await rowTwoPart(median);
-  if (parts.has('4')) await checkByCheckPart(median);
+  // Parts 2 and 4 run after one untimed default audit, which fills the layer-scan cache: no export.
+  if (parts.has('2') || parts.has('4')) spawnSync(...audit(), { stdio: 'ignore', env });
+  if (parts.has('2')) {
+    await interleavedRuns('whole runs', [['floor', 'sh', ['-c', FLOOR, 'floor', image]], ['six checks', ...audit('--only', SIX)], ['default audit', ...audit()]]);
+  }
+  if (parts.has('3')) {
+    // Row 2: each audit gets a cache folder of its own, empty, as the bench's row 2 does.
+    const emptyCache = () => ({ ...env, IMAGE_AUDIT_CACHE_DIR: mkdtempSync(path.join(cacheDir, 'empty-')) });
+    await interleavedRuns('row 2', [
+      ['floor ‖ docker save', 'sh', ['-c', `(${FLOOR}) & docker save "$1" > /dev/null; s=$?; wait $! && exit $s`, 'floor-save', image]],
+      ['default audit, cache empty', ...audit(), emptyCache],
+      ['docker save alone', 'sh', ['-c', 'docker save "$1" > /dev/null', 'save', image]],
+      ['--only secrets, cache empty', ...audit('--only', 'secrets'), emptyCache],
+    ]);
+  }
+  if (parts.has('4')) {
+    await interleavedRuns('the checks one at a time, cache warm', [
+      ['floor', 'sh', ['-c', FLOOR, 'floor', image]],
+      ['the four that read no files', ...audit('--only', 'init-pid1,sigterm-shutdown,healthcheck,size-budget')],
+      ['the six', ...audit('--only', SIX)],
+      ['the six, engines-node, node-env', ...audit('--only', `${SIX},engines-node,node-env`)],
+      ['the six, zombie-reaping', ...audit('--only', `${SIX},zombie-reaping`)],
+      ['the six, secrets', ...audit('--only', `${SIX},secrets`)],
+      ['the ten', ...audit()],
+    ]);
+  }
 } finally {
   const left = spawnSync('docker', ['ps', '-aq', '--filter', `label=${LABEL}`], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
   if (left.length) spawnSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
@@ -149,62 +190,4 @@ async function perCallPart() {
   spawnSync('docker', ['rm', '-f', files, running], { stdio: 'ignore' });
   console.log('\nper call: dockerd CPU (ms), the helper processes it waited for included');
   for (const c of calls) console.log(`  ${String(c.dockerdMsPerCall).padStart(5)}  ${c.what}`);
-}
-
-async function wholeRunsPart(median) {
-  // 2. Whole runs, interleaved, after one untimed default audit (it fills the layer-scan cache).
-  spawnSync(process.execPath, [bin, image, '--format', 'json'], { stdio: 'ignore', env });
-  const rows = [];
-  for (let r = 0; r < runs; r++) {
-    rows.push(await measured('floor', 'sh', ['-c', FLOOR, 'floor', image]));
-    rows.push(await measured('six checks', process.execPath, [bin, image, '--format', 'json', '--only', SIX]));
-    rows.push(await measured('default audit', process.execPath, [bin, image, '--format', 'json']));
-  }
-  console.log('\nwhole runs (ms; medians of each column): wall, CPU of the machine, of dockerd (+ helpers), of containerd, of the client');
-  for (const what of ['floor', 'six checks', 'default audit']) {
-    const mine = rows.filter((x) => x.what === what);
-    const m = (k) => median(mine.map((x) => x[k]));
-    console.log(`  ${what.padEnd(14)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  containerd ${m('containerdMs')}  client ${m('clientMs')}`);
-  }
-}
-
-async function rowTwoPart(median) {
-  // 3. Row 2: each audit gets a cache folder of its own, empty, as the bench's row 2 does.
-  const emptyCache = () => ({ ...env, IMAGE_AUDIT_CACHE_DIR: mkdtempSync(path.join(cacheDir, 'empty-')) });
-  const cold = [];
-  for (let r = 0; r < runs; r++) {
-    cold.push(await measured('floor ‖ docker save', 'sh', ['-c', `(${FLOOR}) & docker save "$1" > /dev/null; s=$?; wait $! && exit $s`, 'floor-save', image]));
-    cold.push(await measured('default audit, cache empty', process.execPath, [bin, image, '--format', 'json'], emptyCache()));
-    cold.push(await measured('docker save alone', 'sh', ['-c', 'docker save "$1" > /dev/null', 'save', image]));
-    cold.push(await measured('--only secrets, cache empty', process.execPath, [bin, image, '--format', 'json', '--only', 'secrets'], emptyCache()));
-  }
-  console.log('\nrow 2 (ms; medians): wall, CPU of the machine, of dockerd (+ helpers), of containerd, of the client');
-  for (const what of ['floor ‖ docker save', 'default audit, cache empty', 'docker save alone', '--only secrets, cache empty']) {
-    const mine = cold.filter((x) => x.what === what);
-    const m = (k) => median(mine.map((x) => x[k]));
-    console.log(`  ${what.padEnd(27)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  containerd ${m('containerdMs')}  client ${m('clientMs')}`);
-  }
-}
-
-async function checkByCheckPart(median) {
-  // 4. The layer-scan cache is warm (the first default audit of part 2 or 3, or this one): no export.
-  spawnSync(process.execPath, [bin, image, '--format', 'json'], { stdio: 'ignore', env });
-  const FOUR = 'init-pid1,sigterm-shutdown,healthcheck,size-budget';
-  const contenders = [
-    ['floor', 'sh', ['-c', FLOOR, 'floor', image]],
-    ['the four that read no files', process.execPath, [bin, image, '--format', 'json', '--only', FOUR]],
-    ['the six', process.execPath, [bin, image, '--format', 'json', '--only', SIX]],
-    ['the six, engines-node, node-env', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},engines-node,node-env`]],
-    ['the six, zombie-reaping', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},zombie-reaping`]],
-    ['the six, secrets (cache warm)', process.execPath, [bin, image, '--format', 'json', '--only', `${SIX},secrets`]],
-    ['the ten (cache warm)', process.execPath, [bin, image, '--format', 'json']],
-  ];
-  const rows = [];
-  for (let r = 0; r < runs; r++) for (const [what, command, argv] of contenders) rows.push(await measured(what, command, argv));
-  console.log('\nthe checks one at a time (ms; medians): wall, CPU of the machine, of dockerd (+ helpers), of the client');
-  for (const [what] of contenders) {
-    const mine = rows.filter((x) => x.what === what);
-    const m = (k) => median(mine.map((x) => x[k]));
-    console.log(`  ${what.padEnd(32)} wall ${m('wallMs')}  machine ${m('machineMs')}  dockerd ${m('dockerdMs')}  client ${m('clientMs')}`);
-  }
 }
