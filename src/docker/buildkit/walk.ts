@@ -28,6 +28,13 @@ interface VisitedDir {
 
 const SLASH = Buffer.from('/');
 
+/** What the daemon asked the session for: patterns as .dockerignore writes them, and paths to follow. */
+export interface SessionFilter {
+  includePatterns?: string[];
+  excludePatterns?: string[];
+  followPaths?: string[];
+}
+
 /** The include and exclude matchers, with what fsutil's SkipDir needs to know of their patterns. */
 interface Filters {
   include?: PatternMatcher;
@@ -38,11 +45,7 @@ interface Filters {
   onlyPrefixExcludeExceptions: boolean;
 }
 
-export async function* walkFiltered(
-  root: string,
-  filter: { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[] },
-  signal?: AbortSignal,
-): AsyncGenerator<WalkEntry> {
+export async function* walkFiltered(root: string, filter: SessionFilter, signal?: AbortSignal): AsyncGenerator<WalkEntry> {
   const filters = await filtersOf(root, filter);
   const parents: VisitedDir[] = [];
 
@@ -90,7 +93,7 @@ export async function* walkFiltered(
 }
 
 /** The session's patterns as matchers; followpaths become include patterns (with their links resolved). */
-async function filtersOf(root: string, filter: { includePatterns?: string[]; excludePatterns?: string[]; followPaths?: string[] }): Promise<Filters> {
+async function filtersOf(root: string, filter: SessionFilter): Promise<Filters> {
   let includePatterns = filter.includePatterns?.length ? [...filter.includePatterns] : undefined;
   if (filter.followPaths?.length) {
     const targets = await followLinks(root, filter.followPaths);
@@ -110,8 +113,8 @@ async function filtersOf(root: string, filter: { includePatterns?: string[]; exc
   return {
     include,
     exclude,
-    onlyPrefixIncludes: include ? include.patterns.every((p) => p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true,
-    onlyPrefixExcludeExceptions: exclude ? exclude.patterns.every((p) => !p.exclusion || !/[*[\]?^\\]/.test(withoutTrailingGlob(p))) : true,
+    onlyPrefixIncludes: include ? include.patterns.every((p) => p.exclusion || isPlainPrefix(p)) : true,
+    onlyPrefixExcludeExceptions: exclude ? exclude.patterns.every((p) => !p.exclusion || isPlainPrefix(p)) : true,
   };
 }
 
@@ -282,6 +285,9 @@ function goMatches(pattern: string, name: string): boolean {
     return false;
   }
 }
+
+/** A pattern that is a folder and no more (a trailing "/**" or "/*" aside): no wildcard, class or escape. */
+const isPlainPrefix = (p: Pattern) => !/[*[\]?^\\]/.test(withoutTrailingGlob(p));
 
 /** The pattern without a trailing "/**" or "/*": the folder it keeps or leaves out (fsutil's onlyPrefix checks). */
 function withoutTrailingGlob(p: Pattern): string {
